@@ -1,0 +1,3 @@
+module github.com/tributary-go/tributary
+
+go 1.24
