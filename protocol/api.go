@@ -11,7 +11,7 @@ const (
 	KeyMetadata           Key = 3
 	KeyFindCoordinator    Key = 10
 	KeySaslHandshake      Key = 17
-	KeyApiVersions        Key = 18
+	KeyAPIVersions        Key = 18
 	KeyInitProducerID     Key = 22
 	KeyAddPartitionsToTxn Key = 24
 	KeyAddOffsetsToTxn    Key = 25
@@ -37,7 +37,7 @@ var apis = [...]APIInfo{
 	{KeyMetadata, "Metadata", 0, 12, 9},
 	{KeyFindCoordinator, "FindCoordinator", 0, 5, 3},
 	{KeySaslHandshake, "SaslHandshake", 0, 1, -1},
-	{KeyApiVersions, "ApiVersions", 0, 4, 3},
+	{KeyAPIVersions, "ApiVersions", 0, 4, 3},
 	{KeyInitProducerID, "InitProducerId", 0, 5, 2},
 	{KeyAddPartitionsToTxn, "AddPartitionsToTxn", 0, 5, 3},
 	{KeyAddOffsetsToTxn, "AddOffsetsToTxn", 0, 4, 3},
@@ -88,7 +88,7 @@ func RequestHeaderVersion(k Key, v int16) int16 {
 // header v0 so that a client can read the broker's answer to a version the
 // broker does not support.
 func ResponseHeaderVersion(k Key, v int16) int16 {
-	if k != KeyApiVersions && IsFlexible(k, v) {
+	if k != KeyAPIVersions && IsFlexible(k, v) {
 		return 1
 	}
 	return 0
