@@ -1,0 +1,280 @@
+package accumulator
+
+// Append follows the Java RecordAccumulator: lock the partition's deque, try
+// the last batch; if the record does not fit, unlock, allocate a buffer from
+// the pool (which may block), lock again and try again before opening a new
+// batch, because another goroutine may have opened one meanwhile. No
+// goroutine ever blocks while holding a partition lock, and callers sending
+// to different partitions never contend.
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tributary-go/tributary/internal/compress"
+	"github.com/tributary-go/tributary/protocol"
+)
+
+// Config holds the accumulator's settings, named after the Java properties.
+type Config struct {
+	BatchSize       int           // batch.size
+	Linger          time.Duration // linger.ms
+	DeliveryTimeout time.Duration // delivery.timeout.ms
+	// Compressor encodes batches (compression.type); nil for none.
+	Compressor *compress.Compressor
+	// OnComplete, if set, is called by whoever completes a batch (the
+	// sender) after its Result is published. It takes over the batch and
+	// must eventually call Deallocate. When nil, the accumulator
+	// deallocates at once.
+	OnComplete func(*Batch)
+	// Now returns the current time; nil means time.Now. Tests pass a fake
+	// clock.
+	Now func() time.Time
+}
+
+// Accumulator queues records into per-partition batches until the sender
+// drains them. It is safe for concurrent use: Append is called by every
+// Send; Ready, Drain, Reenqueue and Expire by the sender goroutine.
+type Accumulator struct {
+	cfg  Config
+	pool *BufferPool
+
+	topics sync.Map // topic name → *topicQueues
+
+	closed    atomic.Bool  // no more appends
+	flushing  atomic.Int32 // Flush calls in progress: every batch is ready
+	appending atomic.Int32 // Append calls in progress (for Close)
+
+	// wake is signalled (non-blocking) when a batch becomes ready early:
+	// a batch filled up or a new one was opened. The sender selects on it.
+	wake chan struct{}
+
+	drainStart int // rotates the first partition Drain visits; owned by the sender goroutine
+
+	incMu      sync.Mutex
+	incomplete map[*Batch]struct{} // batches not yet completed; guarded by incMu
+}
+
+// topicQueues holds a topic's deques, indexed by partition. The slice is
+// replaced (never mutated in place) when the partition count grows.
+type topicQueues struct {
+	name  string
+	parts atomic.Pointer[[]*deque]
+	mu    sync.Mutex // serializes growth
+
+	// Scratch for the load figures Ready reports; owned by the sender goroutine.
+	loadParts []int32
+	loadSizes []int
+}
+
+// deque is one partition's queue of batches, oldest first.
+type deque struct {
+	mu      sync.Mutex
+	batches []*Batch // guarded by mu
+}
+
+// New returns an accumulator drawing memory from pool.
+func New(cfg Config, pool *BufferPool) *Accumulator {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Accumulator{cfg: cfg, pool: pool, wake: make(chan struct{}, 1), incomplete: make(map[*Batch]struct{})}
+}
+
+// Pool returns the accumulator's buffer pool.
+func (a *Accumulator) Pool() *BufferPool { return a.pool }
+
+// Wake returns the channel signalled when a batch became ready before its
+// linger expired.
+func (a *Accumulator) Wake() <-chan struct{} { return a.wake }
+
+func (a *Accumulator) signal() {
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (a *Accumulator) deque(topic string, partition int32) *deque {
+	v, ok := a.topics.Load(topic)
+	if !ok {
+		v, _ = a.topics.LoadOrStore(topic, &topicQueues{name: topic})
+	}
+	tq := v.(*topicQueues)
+	if p := tq.parts.Load(); p != nil && int(partition) < len(*p) {
+		return (*p)[partition]
+	}
+	tq.mu.Lock()
+	defer tq.mu.Unlock()
+	var cur []*deque
+	if p := tq.parts.Load(); p != nil {
+		cur = *p
+	}
+	if int(partition) < len(cur) {
+		return cur[partition]
+	}
+	grown := make([]*deque, partition+1)
+	copy(grown, cur)
+	for i := len(cur); i < len(grown); i++ {
+		grown[i] = &deque{}
+	}
+	tq.parts.Store(&grown)
+	return grown[partition]
+}
+
+// AppendResult tells the caller what an Append did.
+type AppendResult struct {
+	Index     int32 // the record's index in its batch
+	NewBatch  bool  // a new batch was opened for the record
+	BatchFull bool  // the batch is full (or a new one started): the partition is ready
+	Size      int   // the record's encoded size in the batch
+}
+
+// Append adds a record to partition's queue. It blocks only to allocate
+// memory (until ctx ends or maxBlock passes). The record's bytes are copied,
+// so the caller may reuse key, value and headers once Append returns.
+func (a *Accumulator) Append(ctx context.Context, topic string, partition int32, ts int64,
+	key, value []byte, headers []protocol.Header, th Thunk, maxBlock time.Duration) (AppendResult, error) {
+	a.appending.Add(1)
+	defer a.appending.Add(-1)
+	if a.closed.Load() {
+		return AppendResult{}, ErrClosed
+	}
+	dq := a.deque(topic, partition)
+
+	dq.mu.Lock()
+	res, ok := a.tryAppendLocked(dq, ts, key, value, headers, th)
+	dq.mu.Unlock()
+	if ok {
+		return res, nil
+	}
+
+	// Allocate outside the lock, then re-check: someone may have opened a
+	// batch with room while we waited.
+	size := max(a.cfg.BatchSize, protocol.BatchHeaderSize+protocol.EstimateRecordSize(key, value, headers))
+	buf, err := a.pool.Allocate(ctx, size, maxBlock)
+	if err != nil {
+		return AppendResult{}, err
+	}
+	dq.mu.Lock()
+	if a.closed.Load() {
+		dq.mu.Unlock()
+		a.pool.Deallocate(buf)
+		return AppendResult{}, ErrClosed
+	}
+	if res, ok := a.tryAppendLocked(dq, ts, key, value, headers, th); ok {
+		dq.mu.Unlock()
+		a.pool.Deallocate(buf)
+		return res, nil
+	}
+	b := a.newBatch(topic, partition, buf, size)
+	idx, _ := b.tryAppend(ts, key, value, headers, th)
+	dq.batches = append(dq.batches, b)
+	full := b.full || len(dq.batches) > 1
+	dq.mu.Unlock()
+
+	a.track(b)
+	a.signal()
+	return AppendResult{Index: idx, NewBatch: true, BatchFull: full, Size: b.builder.Len() - protocol.BatchHeaderSize}, nil
+}
+
+func (a *Accumulator) tryAppendLocked(dq *deque, ts int64, key, value []byte, headers []protocol.Header, th Thunk) (AppendResult, bool) {
+	if len(dq.batches) == 0 {
+		return AppendResult{}, false
+	}
+	last := dq.batches[len(dq.batches)-1]
+	before := last.builder.Len()
+	idx, ok := last.tryAppend(ts, key, value, headers, th)
+	if !ok {
+		return AppendResult{}, false
+	}
+	full := last.full || len(dq.batches) > 1
+	if last.full {
+		a.signal()
+	}
+	return AppendResult{Index: idx, BatchFull: full, Size: last.builder.Len() - before}, true
+}
+
+func (a *Accumulator) newBatch(topic string, partition int32, buf []byte, size int) *Batch {
+	b := &Batch{
+		Topic: topic, Partition: partition, Result: newResult(topic, partition),
+		buf: buf, created: a.cfg.Now(), maxSize: size, released: make(chan struct{}),
+		ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1,
+	}
+	b.builder.Reset(buf)
+	return b
+}
+
+func (a *Accumulator) track(b *Batch) {
+	a.incMu.Lock()
+	a.incomplete[b] = struct{}{}
+	a.incMu.Unlock()
+}
+
+// Deallocate returns a completed batch's memory to the pool. It is called
+// once per batch, after its callbacks ran.
+func (a *Accumulator) Deallocate(b *Batch) {
+	a.incMu.Lock()
+	_, tracked := a.incomplete[b]
+	delete(a.incomplete, b)
+	a.incMu.Unlock()
+	if tracked {
+		close(b.released)
+	}
+	if b.buf != nil {
+		a.pool.Deallocate(b.buf)
+		b.buf, b.encoded = nil, nil
+	}
+}
+
+// Completed hands a completed batch to OnComplete, or deallocates it.
+func (a *Accumulator) Completed(b *Batch) {
+	if a.cfg.OnComplete != nil {
+		a.cfg.OnComplete(b)
+		return
+	}
+	a.Deallocate(b)
+}
+
+// Incomplete returns, for every batch not yet deallocated, a channel that
+// closes when it is (its records completed and their callbacks ran), for
+// Flush to wait on.
+func (a *Accumulator) Incomplete() []<-chan struct{} {
+	a.incMu.Lock()
+	defer a.incMu.Unlock()
+	out := make([]<-chan struct{}, 0, len(a.incomplete))
+	for b := range a.incomplete {
+		out = append(out, b.released)
+	}
+	return out
+}
+
+// HasIncomplete reports whether any batch is queued, in flight or awaiting
+// its callbacks.
+func (a *Accumulator) HasIncomplete() bool {
+	a.incMu.Lock()
+	defer a.incMu.Unlock()
+	return len(a.incomplete) > 0
+}
+
+// BeginFlush makes every queued batch ready at once until EndFlush.
+func (a *Accumulator) BeginFlush() { a.flushing.Add(1); a.signal() }
+
+// EndFlush ends one BeginFlush.
+func (a *Accumulator) EndFlush() { a.flushing.Add(-1) }
+
+// Close stops further appends; queued batches stay to be drained. Every
+// batch is ready from now on.
+func (a *Accumulator) Close() {
+	a.closed.Store(true)
+	a.signal()
+}
+
+// Closed reports whether Close was called.
+func (a *Accumulator) Closed() bool { return a.closed.Load() }
+
+// Appending reports whether an Append is still running (after Close, the
+// sender waits for them to finish before declaring the queues empty).
+func (a *Accumulator) Appending() bool { return a.appending.Load() > 0 }

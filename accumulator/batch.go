@@ -1,0 +1,231 @@
+package accumulator
+
+// A record's future is (batch result, index), as in the Java producer's
+// ProduceRequestResult + FutureRecordMetadata: one Result per batch, shared
+// by every record in it, so a batch of 500 records costs one channel, not
+// 500. A record learns its offset as Result.BaseOffset + index.
+//
+// Splitting (MESSAGE_TOO_LARGE) moves records into new batches with new
+// Results. A record's Handle is re-pointed to its new Result and index
+// before the new batch can complete, and the old Result's done channel
+// closes only after every child Result completed. So a caller that waits on
+// the old channel and then reads the Handle always finds the final answer.
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/tributary-go/tributary/protocol"
+)
+
+// Result is the outcome of one batch, shared by all of its records. Its
+// fields are written once, before Done's channel closes, and are read-only
+// afterwards.
+type Result struct {
+	done chan struct{}
+
+	Topic     string
+	Partition int32
+	// BaseOffset is the offset of the batch's first record, -1 if unknown
+	// (acks=0).
+	BaseOffset int64
+	// LogAppendTime is the broker's timestamp when the topic uses
+	// LogAppendTime, else -1.
+	LogAppendTime int64
+	// Err is the batch's error, nil on success.
+	Err error
+	// RecordErrors holds per-record errors (Produce v8+), keyed by index.
+	RecordErrors map[int32]error
+
+	parent   *Result      // set when this batch came from a split
+	children atomic.Int32 // open child results after a split
+}
+
+func newResult(topic string, partition int32) *Result {
+	return &Result{done: make(chan struct{}), Topic: topic, Partition: partition, BaseOffset: -1, LogAppendTime: -1}
+}
+
+// Done returns a channel closed once the result is final.
+func (r *Result) Done() <-chan struct{} { return r.done }
+
+// IsDone reports whether the result is final, without blocking.
+func (r *Result) IsDone() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// RecordErr returns the error for the record at index: its own error when
+// the broker named it, else the batch's error.
+func (r *Result) RecordErr(index int32) error {
+	if e, ok := r.RecordErrors[index]; ok {
+		return e
+	}
+	return r.Err
+}
+
+func (r *Result) complete() {
+	close(r.done)
+	for p := r.parent; p != nil; p = p.parent {
+		if p.children.Add(-1) != 0 {
+			return
+		}
+		close(p.done)
+	}
+}
+
+// Handle is one record's link to its batch Result. The producer's Future
+// embeds it, so a future costs one allocation. Safe for concurrent use.
+type Handle struct {
+	res   atomic.Pointer[Result]
+	index atomic.Int32
+}
+
+// Result returns the record's current result and its index in that batch.
+// Read it again after the result is done: a split may have moved the
+// record.
+func (h *Handle) Result() (*Result, int32) {
+	r := h.res.Load()
+	return r, h.index.Load()
+}
+
+func (h *Handle) set(r *Result, index int32) {
+	h.index.Store(index)
+	h.res.Store(r)
+}
+
+// Thunk is what a batch keeps per record besides its bytes: where to report
+// the outcome and the facts RecordMetadata needs.
+type Thunk struct {
+	Handle    *Handle // the record's future, or nil
+	Ack       any     // the producer's per-record callback, or nil; opaque here
+	Timestamp int64   // the record's timestamp in milliseconds
+	KeySize   int32   // serialized key size, -1 for a null key
+	ValueSize int32   // serialized value size, -1 for a null value
+}
+
+// Batch is one record batch for one partition: open while records are
+// appended, then closed (encoded) when drained, in flight, and finally
+// completed. Fields are owned by the accumulator while the batch is queued
+// (guarded by its partition's lock) and by the sender goroutine once drained.
+type Batch struct {
+	Topic     string
+	Partition int32
+	Result    *Result
+
+	builder protocol.BatchBuilder
+	buf     []byte  // memory from the BufferPool; returned by Deallocate
+	thunks  []Thunk // one per record, in offset order
+	hasAcks bool    // some thunk has an Ack
+
+	released chan struct{} // closed by Deallocate, for Flush
+	created  time.Time     // for linger.ms and delivery.timeout.ms
+	full     bool          // no more appends: the next record did not fit
+	maxSize  int           // capacity limit for appends (batch.size or larger)
+	encoded  []byte        // the finished batch once closed
+	Attempts int           // sends so far; owned by the sender
+	// RetryAt is when a retried batch may be sent again; owned by the sender.
+	RetryAt time.Time
+	// InFlight is true while a request carrying the batch is outstanding.
+	InFlight bool
+
+	// Producer state stamped at first drain (idempotence).
+	ProducerID    int64
+	ProducerEpoch int16
+	BaseSequence  int32
+}
+
+// NumRecords returns the number of records in the batch.
+func (b *Batch) NumRecords() int { return len(b.thunks) }
+
+// Thunks returns the per-record thunks in offset order. The slice belongs to
+// the batch; callers must not keep it past Deallocate.
+func (b *Batch) Thunks() []Thunk { return b.thunks }
+
+// HasAcks reports whether any record carries a callback.
+func (b *Batch) HasAcks() bool { return b.hasAcks }
+
+// Created returns when the batch was opened.
+func (b *Batch) Created() time.Time { return b.created }
+
+// Encoded returns the finished batch bytes; nil until the batch is closed.
+func (b *Batch) Encoded() []byte { return b.encoded }
+
+// SizeBytes returns the batch's current size in bytes (encoded when closed).
+func (b *Batch) SizeBytes() int {
+	if b.encoded != nil {
+		return len(b.encoded)
+	}
+	return b.builder.Len()
+}
+
+// Closed reports whether the batch was encoded and can no longer grow.
+func (b *Batch) Closed() bool { return b.encoded != nil }
+
+// HasSequence reports whether the batch was stamped with a sequence.
+func (b *Batch) HasSequence() bool { return b.BaseSequence >= 0 }
+
+// tryAppend appends a record when it fits; the partition lock is held.
+func (b *Batch) tryAppend(ts int64, key, value []byte, headers []protocol.Header, th Thunk) (int32, bool) {
+	if b.full || b.encoded != nil {
+		return 0, false
+	}
+	n := len(b.thunks)
+	if n > 0 {
+		size := protocol.RecordSize(ts-b.builder.BaseTimestamp(), int32(n), key, value, headers)
+		if b.builder.Len()+size > b.maxSize {
+			b.full = true
+			return 0, false
+		}
+	}
+	b.builder.Append(ts, key, value, headers)
+	idx := int32(n)
+	b.thunks = append(b.thunks, th)
+	if th.Ack != nil {
+		b.hasAcks = true
+	}
+	if th.Handle != nil {
+		th.Handle.set(b.Result, idx)
+	}
+	if b.builder.Len() >= b.maxSize {
+		b.full = true
+	}
+	return idx, true
+}
+
+// Close encodes the batch with the producer state and compression in opts.
+// It is called once, by the sender, when the batch is first drained.
+func (b *Batch) Close(opts protocol.BatchOptions) error {
+	if b.encoded != nil {
+		return nil
+	}
+	enc, err := b.builder.Close(opts)
+	if err != nil {
+		return err
+	}
+	b.encoded = enc
+	b.ProducerID, b.ProducerEpoch, b.BaseSequence = opts.ProducerID, opts.ProducerEpoch, opts.BaseSequence
+	return nil
+}
+
+// Restamp rewrites the producer id, epoch and base sequence of a closed
+// batch (after an epoch bump) and fixes its CRC.
+func (b *Batch) Restamp(producerID int64, epoch int16, baseSequence int32) error {
+	if err := protocol.RestampBatch(b.encoded, producerID, epoch, baseSequence); err != nil {
+		return err
+	}
+	b.ProducerID, b.ProducerEpoch, b.BaseSequence = producerID, epoch, baseSequence
+	return nil
+}
+
+// Complete publishes the batch's outcome to its futures. It must be called
+// exactly once per batch, by the batch's owner (the sender); per-record
+// callbacks and Deallocate are the caller's next step.
+func (b *Batch) Complete(baseOffset, logAppendTime int64, err error, recordErrs map[int32]error) {
+	r := b.Result
+	r.BaseOffset, r.LogAppendTime, r.Err, r.RecordErrors = baseOffset, logAppendTime, err, recordErrs
+	r.complete()
+}

@@ -1,0 +1,168 @@
+package accumulator
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestBufferPoolRecyclesPoolableBuffers(t *testing.T) {
+	p := NewBufferPool(4096, 1024)
+	b, err := p.Allocate(context.Background(), 1024, time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, 1024, cap(b))
+	assert.Equal(t, int64(3072), p.Available())
+	b = append(b, 'x')
+	p.Deallocate(b)
+	assert.Equal(t, int64(4096), p.Available())
+	b2, err := p.Allocate(context.Background(), 1024, time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, 0, len(b2))
+	assert.Equal(t, &b[:1][0], &b2[:1][0], "the free list hands back the same buffer")
+}
+
+func TestBufferPoolExactBound(t *testing.T) {
+	p := NewBufferPool(10_000, 1000)
+	var held [][]byte
+	for _, size := range []int{1000, 3000, 1000, 5000} {
+		b, err := p.Allocate(context.Background(), size, time.Second)
+		require.NoError(t, err)
+		held = append(held, b)
+	}
+	assert.Equal(t, int64(0), p.Available())
+	_, err := p.Allocate(context.Background(), 1, 20*time.Millisecond)
+	require.ErrorIs(t, err, ErrBufferExhausted)
+	var be *BufferExhaustedError
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, 1, be.Size)
+	assert.Nil(t, errors.Unwrap(be), "max.block.ms, not a context, ended the wait")
+	for _, b := range held {
+		p.Deallocate(b)
+	}
+	assert.Equal(t, int64(10_000), p.Available())
+}
+
+func TestBufferPoolTooLarge(t *testing.T) {
+	p := NewBufferPool(1000, 100)
+	_, err := p.Allocate(context.Background(), 1001, time.Second)
+	var tl *RecordTooLargeError
+	require.ErrorAs(t, err, &tl)
+	assert.Equal(t, "buffer.memory", tl.Setting)
+	assert.ErrorIs(t, err, ErrRecordTooLarge)
+}
+
+// TestBufferPoolFIFO checks that waiters are served in arrival order and a
+// large waiter is not starved by later small requests.
+func TestBufferPoolFIFO(t *testing.T) {
+	p := NewBufferPool(1000, 100)
+	all, err := p.Allocate(context.Background(), 1000, time.Second)
+	require.NoError(t, err)
+
+	order := make(chan int, 3)
+	var wg sync.WaitGroup
+	start := func(id, size int) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b, err := p.Allocate(context.Background(), size, 10*time.Second)
+			if !assert.NoError(t, err) {
+				return
+			}
+			order <- id
+			p.Deallocate(b)
+		}()
+		// Wait until the goroutine is queued so arrival order is known.
+		require.Eventually(t, func() bool { return p.Waiters() == id }, 5*time.Second, time.Millisecond)
+	}
+	start(1, 800) // large, first
+	start(2, 100) // small, would fit earlier if allowed to jump the queue
+	start(3, 100)
+	p.Deallocate(all)
+	wg.Wait()
+	close(order)
+	var got []int
+	for id := range order {
+		got = append(got, id)
+	}
+	assert.Equal(t, 1, got[0], "the first waiter is served first: %v", got)
+	assert.Equal(t, int64(1000), p.Available())
+}
+
+func TestBufferPoolContextAndClose(t *testing.T) {
+	p := NewBufferPool(100, 100)
+	b, err := p.Allocate(context.Background(), 100, time.Second)
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
+	_, err = p.Allocate(ctx, 50, time.Hour)
+	require.ErrorIs(t, err, context.Canceled)
+	require.ErrorIs(t, err, ErrBufferExhausted)
+
+	errc := make(chan error, 1)
+	go func() { _, err := p.Allocate(context.Background(), 50, time.Hour); errc <- err }()
+	require.Eventually(t, func() bool { return p.Waiters() == 1 }, 5*time.Second, time.Millisecond)
+	p.Close()
+	require.ErrorIs(t, <-errc, ErrClosed)
+	p.Deallocate(b)
+	assert.Equal(t, int64(100), p.Available(), "memory returns after Close")
+	_, err = p.Allocate(context.Background(), 1, time.Second)
+	require.ErrorIs(t, err, ErrClosed)
+}
+
+// TestBufferPoolPartialGrantReturned checks a waiter that gives up passes
+// on the memory it had been set aside.
+func TestBufferPoolPartialGrantReturned(t *testing.T) {
+	p := NewBufferPool(1000, 100)
+	a, _ := p.Allocate(context.Background(), 500, time.Second)
+	b, _ := p.Allocate(context.Background(), 500, time.Second)
+	errc := make(chan error, 1)
+	go func() { _, err := p.Allocate(context.Background(), 1000, 200*time.Millisecond); errc <- err }()
+	require.Eventually(t, func() bool { return p.Waiters() == 1 }, 5*time.Second, time.Millisecond)
+	p.Deallocate(a) // 500 set aside for the waiter, not enough
+	require.ErrorIs(t, <-errc, ErrBufferExhausted)
+	assert.Equal(t, int64(500), p.Available(), "the partial grant came back")
+	p.Deallocate(b)
+	assert.Equal(t, int64(1000), p.Available())
+}
+
+// TestBufferPoolConcurrentBound hammers the pool and checks the bound holds
+// at every moment.
+func TestBufferPoolConcurrentBound(t *testing.T) {
+	const total = 8 << 10
+	p := NewBufferPool(total, 512)
+	var mu sync.Mutex
+	inUse := 0
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 300 {
+				size := 512
+				if (g+i)%5 == 0 {
+					size = 1500
+				}
+				b, err := p.Allocate(context.Background(), size, 5*time.Second)
+				if !assert.NoError(t, err) {
+					return
+				}
+				mu.Lock()
+				inUse += cap(b)
+				assert.LessOrEqual(t, inUse, total)
+				mu.Unlock()
+				mu.Lock()
+				inUse -= cap(b)
+				mu.Unlock()
+				p.Deallocate(b)
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, int64(total), p.Available())
+}

@@ -1,0 +1,33 @@
+// Package accumulator queues records into per-partition record batches
+// until the sender drains them, within a hard memory bound.
+//
+// # Place in the data flow
+//
+// producer → partitioner → accumulator → sender → protocol. The producer
+// calls [Accumulator.Append] for every record after choosing its partition;
+// the sender goroutine calls [Accumulator.Ready], [Accumulator.Drain],
+// [Accumulator.Reenqueue] and [Accumulator.Expire], and completes batches.
+//
+// # Memory
+//
+// Every batch's bytes come from a [BufferPool] of buffer.memory bytes:
+// batch.size buffers are recycled, larger ones are allocated for a single
+// record and dropped. When the pool is exhausted Append blocks, first come
+// first served, up to max.block.ms or the caller's context, then fails with
+// a [*BufferExhaustedError].
+//
+// # Futures
+//
+// Each batch has one [Result] shared by its records; a record's future is a
+// [Handle] pointing at (result, index), as in the Java producer.
+//
+// # Concurrency
+//
+// Append is safe for concurrent use and never blocks while holding a lock:
+// appends to different partitions do not contend. The sender-side methods
+// are meant for a single goroutine.
+//
+//	pool := accumulator.NewBufferPool(32<<20, 16384)
+//	acc := accumulator.New(accumulator.Config{BatchSize: 16384, Linger: 5 * time.Millisecond}, pool)
+//	res, err := acc.Append(ctx, "events", 3, nowMillis, key, value, nil, accumulator.Thunk{}, time.Minute)
+package accumulator

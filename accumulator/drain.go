@@ -1,0 +1,283 @@
+package accumulator
+
+// Ready and Drain are the sender's side of the accumulator, called only from
+// the sender goroutine. Ready finds the brokers that lead at least one
+// partition with a sendable batch; Drain then takes, for each such broker,
+// the first batch of EVERY partition it leads that has one ready, up to
+// max.request.size. Taking every partition's batch into one request (rather
+// than only the partitions that triggered readiness) is what keeps requests
+// large and their count low. A rotating start offset per node keeps the
+// size limit from always cutting off the same partitions.
+
+import (
+	"time"
+
+	"github.com/tributary-go/tributary/protocol"
+)
+
+// Leaders tells the accumulator which broker leads a partition.
+type Leaders interface {
+	// Leader returns the leader's node id, or ok=false when unknown.
+	Leader(topic string, partition int32) (node int32, ok bool)
+}
+
+// ReadyResult is the outcome of Ready.
+type ReadyResult struct {
+	// Nodes lists brokers with at least one sendable batch.
+	Nodes []int32
+	// NextCheck is how long until another partition may become ready by
+	// linger or backoff; 0 means no queued batch is waiting on time.
+	NextCheck time.Duration
+	// UnknownLeaders lists topics with queued batches but no known leader
+	// for some partition: the sender should refresh metadata.
+	UnknownLeaders []string
+}
+
+// LoadFunc receives a topic's queue depths (batches per partition) for the
+// adaptive partitioner. partitions and sizes are reused after it returns.
+type LoadFunc func(topic string, partitions []int32, sizes []int)
+
+// Ready reports which brokers have sendable batches at now. A partition is
+// sendable when its first batch is full (or others queue behind it), has
+// lingered linger.ms, or when memory is exhausted, the producer is closing,
+// or a flush is in progress; a retried batch also waits out its backoff.
+func (a *Accumulator) Ready(leaders Leaders, now time.Time, load LoadFunc) ReadyResult {
+	var res ReadyResult
+	exhausted := a.pool.Waiters() > 0
+	urgent := exhausted || a.closed.Load() || a.flushing.Load() > 0
+	next := time.Duration(-1)
+	a.topics.Range(func(_, v any) bool {
+		tq := v.(*topicQueues)
+		parts := tq.parts.Load()
+		if parts == nil {
+			return true
+		}
+		unknown := false
+		tq.loadParts, tq.loadSizes = tq.loadParts[:0], tq.loadSizes[:0]
+		for p, dq := range *parts {
+			dq.mu.Lock()
+			n := len(dq.batches)
+			var first *Batch
+			if n > 0 {
+				first = dq.batches[0]
+			}
+			full := n > 1 || (first != nil && first.full)
+			var created, retryAt time.Time
+			if first != nil {
+				created, retryAt = first.created, first.RetryAt
+			}
+			dq.mu.Unlock()
+
+			node, ok := leaders.Leader(tq.name, int32(p))
+			if ok && load != nil {
+				tq.loadParts = append(tq.loadParts, int32(p))
+				tq.loadSizes = append(tq.loadSizes, n)
+			}
+			if first == nil {
+				continue
+			}
+			if !ok {
+				unknown = true
+				continue
+			}
+			if containsNode(res.Nodes, node) {
+				continue
+			}
+			var wait time.Duration
+			if !retryAt.IsZero() && now.Before(retryAt) {
+				wait = retryAt.Sub(now) // backing off: nothing makes it sendable early
+			} else if !full && !urgent {
+				wait = a.cfg.Linger - now.Sub(created)
+			}
+			if wait <= 0 {
+				res.Nodes = append(res.Nodes, node)
+				continue
+			}
+			if next < 0 || wait < next {
+				next = wait
+			}
+		}
+		if unknown {
+			res.UnknownLeaders = append(res.UnknownLeaders, tq.name)
+		}
+		if load != nil && len(tq.loadParts) > 0 {
+			load(tq.name, tq.loadParts, tq.loadSizes)
+		}
+		return true
+	})
+	if next > 0 {
+		res.NextCheck = next
+	}
+	return res
+}
+
+func containsNode(nodes []int32, n int32) bool {
+	for _, x := range nodes {
+		if x == n {
+			return true
+		}
+	}
+	return false
+}
+
+// DrainGate lets the sender decide, per partition, whether its first batch
+// may go now, and with which producer state a new batch is closed. The
+// idempotent producer uses it to keep sequences in order.
+type DrainGate interface {
+	// Allow reports whether b, the first batch of its partition, may be
+	// sent now.
+	Allow(b *Batch) bool
+	// Options returns the state to encode a never-sent batch with; it is
+	// called once per batch, in drain order, so it may assign sequences.
+	Options(b *Batch) protocol.BatchOptions
+}
+
+// Drain removes, for each node, the first sendable batch of every partition
+// that node leads, closing (encoding) each one, until maxRequestSize bytes
+// per node. Batches that were already closed (retries) are sent as they
+// are. It returns the batches per node in partition order.
+func (a *Accumulator) Drain(leaders Leaders, nodes []int32, maxRequestSize int, now time.Time, gate DrainGate) (map[int32][]*Batch, error) {
+	if len(nodes) == 0 {
+		return nil, nil
+	}
+	a.drainStart++
+	out := make(map[int32][]*Batch, len(nodes))
+	sizes := make(map[int32]int, len(nodes))
+	var firstErr error
+	a.topics.Range(func(_, v any) bool {
+		tq := v.(*topicQueues)
+		parts := tq.parts.Load()
+		if parts == nil {
+			return true
+		}
+		n := len(*parts)
+		start := a.drainStart % n
+		for i := range n {
+			p := (start + i) % n
+			dq := (*parts)[p]
+			node, ok := leaders.Leader(tq.name, int32(p))
+			if !ok || !containsNode(nodes, node) {
+				continue
+			}
+			dq.mu.Lock()
+			b := a.takeFirstLocked(dq, now, gate, sizes[node], maxRequestSize, len(out[node]) > 0, &firstErr)
+			dq.mu.Unlock()
+			if b != nil {
+				out[node] = append(out[node], b)
+				sizes[node] += b.SizeBytes()
+			}
+		}
+		return true
+	})
+	return out, firstErr
+}
+
+// takeFirstLocked pops the deque's first batch if it may be sent now and fits.
+func (a *Accumulator) takeFirstLocked(dq *deque, now time.Time, gate DrainGate, used, limit int, haveSome bool, errp *error) *Batch {
+	if len(dq.batches) == 0 {
+		return nil
+	}
+	b := dq.batches[0]
+	if !b.RetryAt.IsZero() && now.Before(b.RetryAt) {
+		return nil
+	}
+	if gate != nil && !gate.Allow(b) {
+		return nil
+	}
+	if !b.Closed() {
+		var opts protocol.BatchOptions
+		if gate != nil {
+			opts = gate.Options(b)
+		} else {
+			opts = protocol.BatchOptions{ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1}
+		}
+		opts.Compressor = a.cfg.Compressor
+		if err := b.Close(opts); err != nil {
+			if *errp == nil {
+				*errp = err
+			}
+			return nil
+		}
+	}
+	if haveSome && used+b.SizeBytes() > limit {
+		return nil
+	}
+	dq.batches[0] = nil
+	dq.batches = dq.batches[1:]
+	b.full = true
+	return b
+}
+
+// Reenqueue puts a batch that must be retried back at the front of its
+// partition's queue, in sequence order among batches that have sequences,
+// to be sent again no earlier than retryAt.
+func (a *Accumulator) Reenqueue(b *Batch, retryAt time.Time) {
+	b.RetryAt = retryAt
+	b.InFlight = false
+	dq := a.deque(b.Topic, b.Partition)
+	dq.mu.Lock()
+	defer dq.mu.Unlock()
+	i := 0
+	if b.HasSequence() {
+		for i < len(dq.batches) && dq.batches[i].HasSequence() && dq.batches[i].BaseSequence < b.BaseSequence {
+			i++
+		}
+	}
+	dq.batches = append(dq.batches, nil)
+	copy(dq.batches[i+1:], dq.batches[i:])
+	dq.batches[i] = b
+}
+
+// Expire removes queued batches that have waited delivery.timeout.ms since
+// they were opened, oldest first per partition, and returns them for the
+// sender to fail.
+func (a *Accumulator) Expire(now time.Time) []*Batch {
+	var out []*Batch
+	a.forEachDeque(func(dq *deque) {
+		for len(dq.batches) > 0 {
+			b := dq.batches[0]
+			if now.Sub(b.created) < a.cfg.DeliveryTimeout {
+				break
+			}
+			dq.batches[0] = nil
+			dq.batches = dq.batches[1:]
+			out = append(out, b)
+		}
+	})
+	return out
+}
+
+// AbortAll removes every queued batch and returns them for the caller to
+// fail (Close past its deadline, a fatal error).
+func (a *Accumulator) AbortAll() []*Batch {
+	var out []*Batch
+	a.forEachDeque(func(dq *deque) {
+		out = append(out, dq.batches...)
+		clear(dq.batches)
+		dq.batches = dq.batches[:0]
+	})
+	return out
+}
+
+// Queued returns the number of batches waiting in deques.
+func (a *Accumulator) Queued() int {
+	n := 0
+	a.forEachDeque(func(dq *deque) { n += len(dq.batches) })
+	return n
+}
+
+// forEachDeque calls fn with each deque locked.
+func (a *Accumulator) forEachDeque(fn func(*deque)) {
+	a.topics.Range(func(_, v any) bool {
+		parts := v.(*topicQueues).parts.Load()
+		if parts == nil {
+			return true
+		}
+		for _, dq := range *parts {
+			dq.mu.Lock()
+			fn(dq)
+			dq.mu.Unlock()
+		}
+		return true
+	})
+}
