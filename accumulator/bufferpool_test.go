@@ -56,41 +56,50 @@ func TestBufferPoolTooLarge(t *testing.T) {
 	assert.ErrorIs(t, err, ErrRecordTooLarge)
 }
 
-// TestBufferPoolFIFO checks that waiters are served in arrival order and a
-// large waiter is not starved by later small requests.
+// TestBufferPoolFIFO checks that waiters are served in arrival order: a
+// large waiter at the head is not starved by later small requests that
+// would fit sooner.
 func TestBufferPoolFIFO(t *testing.T) {
 	p := NewBufferPool(1000, 100)
-	all, err := p.Allocate(context.Background(), 1000, time.Second)
+	a, err := p.Allocate(context.Background(), 500, time.Second)
+	require.NoError(t, err)
+	b, err := p.Allocate(context.Background(), 500, time.Second)
 	require.NoError(t, err)
 
-	order := make(chan int, 3)
-	var wg sync.WaitGroup
+	type got struct {
+		id  int
+		buf []byte
+	}
+	served := make(chan got, 3)
 	start := func(id, size int) {
-		wg.Add(1)
 		go func() {
-			defer wg.Done()
-			b, err := p.Allocate(context.Background(), size, 10*time.Second)
-			if !assert.NoError(t, err) {
-				return
-			}
-			order <- id
-			p.Deallocate(b)
+			buf, err := p.Allocate(context.Background(), size, 10*time.Second)
+			assert.NoError(t, err)
+			served <- got{id, buf}
 		}()
-		// Wait until the goroutine is queued so arrival order is known.
 		require.Eventually(t, func() bool { return p.Waiters() == id }, 5*time.Second, time.Millisecond)
 	}
 	start(1, 800) // large, first
-	start(2, 100) // small, would fit earlier if allowed to jump the queue
+	start(2, 100) // small: would fit after the first release if it could jump the queue
 	start(3, 100)
-	p.Deallocate(all)
-	wg.Wait()
-	close(order)
-	var got []int
-	for id := range order {
-		got = append(got, id)
+
+	p.Deallocate(a) // 500 free: not enough for the head, so nobody is served
+	select {
+	case g := <-served:
+		t.Fatalf("waiter %d was served ahead of waiter 1", g.id)
+	case <-time.After(50 * time.Millisecond):
 	}
-	assert.Equal(t, 1, got[0], "the first waiter is served first: %v", got)
-	assert.Equal(t, int64(1000), p.Available())
+	assert.Equal(t, 3, p.Waiters())
+	p.Deallocate(b) // 1000 free: head takes 800, then 100 and 100
+	var order []int
+	for range 3 {
+		g := <-served
+		order = append(order, g.id)
+		defer p.Deallocate(g.buf)
+	}
+	assert.ElementsMatch(t, []int{1, 2, 3}, order)
+	assert.Equal(t, 0, p.Waiters())
+	assert.Equal(t, int64(0), p.Available(), "exactly the memory there was")
 }
 
 func TestBufferPoolContextAndClose(t *testing.T) {

@@ -125,8 +125,8 @@ var (
 	ErrInvalidRegistration                = &Error{Code: 119, Name: "INVALID_REGISTRATION", Retriable: false, Message: "the registration is invalid"}
 	ErrTransactionAbortable               = &Error{Code: 120, Name: "TRANSACTION_ABORTABLE", Retriable: false, Message: "the transaction must be aborted"}
 	ErrInvalidRecordState                 = &Error{Code: 121, Name: "INVALID_RECORD_STATE", Retriable: false, Message: "the record state is invalid"}
-	ErrShareSessionNotFound               = &Error{Code: 122, Name: "SHARE_SESSION_NOT_FOUND", Retriable: false, Message: "the share session was not found"}
-	ErrInvalidShareSessionEpoch           = &Error{Code: 123, Name: "INVALID_SHARE_SESSION_EPOCH", Retriable: false, Message: "the share session epoch is invalid"}
+	ErrShareSessionNotFound               = &Error{Code: 122, Name: "SHARE_SESSION_NOT_FOUND", Retriable: true, Message: "the share session was not found"}
+	ErrInvalidShareSessionEpoch           = &Error{Code: 123, Name: "INVALID_SHARE_SESSION_EPOCH", Retriable: true, Message: "the share session epoch is invalid"}
 	ErrFencedStateEpoch                   = &Error{Code: 124, Name: "FENCED_STATE_EPOCH", Retriable: false, Message: "the state epoch is fenced"}
 	ErrInvalidVoterKey                    = &Error{Code: 125, Name: "INVALID_VOTER_KEY", Retriable: false, Message: "the voter key is invalid"}
 	ErrDuplicateVoter                     = &Error{Code: 126, Name: "DUPLICATE_VOTER", Retriable: false, Message: "the voter is duplicated"}

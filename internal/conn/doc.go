@@ -1,0 +1,63 @@
+// Package conn manages Tributary's connections to Kafka brokers: dialing,
+// the ApiVersions handshake, pipelined request/response exchange with
+// timeouts, and a pool with one connection per broker and purpose.
+//
+// # Place in the data flow
+//
+// producer → partitioner → accumulator → sender → protocol, with metadata
+// beside them. The sender writes Produce requests through a [Conn] it gets
+// from a [Pool] with [Pool.Ready]; the metadata package fetches cluster
+// metadata through the same pool with [Pool.Get]. This package encodes and
+// decodes with the protocol package and knows nothing about producing.
+//
+// # Connections
+//
+// [Dial] opens a TCP connection and asks the broker which API versions it
+// speaks (ApiVersions v4, retried once lower when the broker answers
+// UNSUPPORTED_VERSION, as the Java client does); [Conn.Version] then
+// negotiates per API. [Conn.Send] queues a request and returns at once; a
+// writer goroutine assigns correlation ids and writes, and a reader
+// goroutine matches responses to requests in order (Kafka answers in order
+// on a connection) and calls each request's done callback. [Conn.Do] is the
+// blocking form.
+//
+// A request without a response for RequestTimeout kills the connection with
+// a [*RequestTimeoutError] (matching [ErrRequestTimeout]) and fails every
+// request pending on it; a connection with nothing to do for IdleTimeout
+// closes itself with [ErrIdle]. Any read, write or framing error kills it
+// too. A dead connection stays dead: [Conn.Done] is closed and [Conn.Err]
+// says why.
+//
+//	c, err := conn.Dial(ctx, "broker:9092", &conn.Config{ClientID: "app"})
+//	if err != nil {
+//		return err
+//	}
+//	defer c.Close()
+//	resp, err := c.Do(ctx, &protocol.MetadataRequest{Topics: []protocol.MetadataRequestTopic{}})
+//
+// # Pool
+//
+// A [Pool] keeps one connection per (broker, [Purpose]): Produce traffic
+// and everything else travel apart, so metadata never queues behind large
+// Produce requests. [Pool.Ready] never blocks: it returns a live connection
+// or starts a background dial and reports back through the onReady
+// callback. Failed dials put a broker in exponential reconnect backoff
+// ([Backoff]). Bootstrap servers, which have no node id yet, use
+// [BootstrapID].
+//
+// # Concurrency
+//
+// [Conn] and [Pool] are safe for concurrent use. Send, Ready, Lookup and
+// CloseNode never block; Do and Get block until done or ctx ends. done
+// callbacks run on a connection goroutine, one at a time per connection, in
+// request order; they must be quick and must not call [Conn.Close] or
+// [Pool.Close], which wait for those goroutines. Every goroutine this
+// package starts has exited when Close returns.
+//
+// # Errors
+//
+// Dial failures are [*DialError]; failures of an established connection are
+// [*OpError] or [*RequestTimeoutError]; [ErrClosed], [ErrIdle] and
+// [ErrProtocol] are matched with errors.Is. Kafka error codes in responses
+// are not errors here: they are the caller's to interpret.
+package conn

@@ -1,0 +1,317 @@
+package conn
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/tributary-go/tributary/protocol"
+)
+
+// flushThreshold is how many encoded bytes the writer collects before it
+// writes: enough to turn a burst of small requests into one syscall, small
+// enough that the buffer stays modest next to megabyte Produce requests.
+const flushThreshold = 1 << 20
+
+// readBufferSize is the size of the reader's bufio.Reader: it turns the
+// small reads of a frame's size and correlation id, and whole small
+// responses, into one syscall. Larger bodies bypass it.
+const readBufferSize = 32 << 10
+
+// keepReadBuffer is the largest read buffer the reader keeps between frames;
+// a larger one, grown for a rare huge response, is dropped after use.
+const keepReadBuffer = 1 << 20
+
+// writeLoop is the writer goroutine. It is owned by the Conn, started by
+// newConn and stopped by kill (the dead channel).
+func (c *Conn) writeLoop() {
+	defer close(c.writerDone)
+	for {
+		select {
+		case <-c.wake:
+		case <-c.dead:
+			return
+		}
+		if err := c.flush(); err != nil {
+			c.kill(err)
+			return
+		}
+	}
+}
+
+// flush writes everything queued. It returns nil without writing once the
+// connection is dead; the reader then fails what is left.
+func (c *Conn) flush() error {
+	for {
+		c.mu.Lock()
+		if c.err != nil {
+			c.mu.Unlock()
+			return nil
+		}
+		cl := c.queue.pop()
+		if cl != nil {
+			cl.corr = c.nextCorr
+			c.nextCorr++
+			if cl.expect {
+				cl.sent = time.Now()
+				if c.inflight.len() == 0 {
+					c.nc.SetReadDeadline(cl.sent.Add(c.cfg.RequestTimeout))
+				}
+				c.inflight.push(cl)
+			}
+		}
+		c.mu.Unlock()
+
+		if cl != nil {
+			if len(c.wbuf) == 0 {
+				c.wfirst = writeInfo{cl.key, cl.v, cl.corr}
+			}
+			c.wbuf = protocol.AppendRequest(c.wbuf, protocol.RequestHeader{
+				Key: cl.key, Version: cl.v, CorrelationID: cl.corr, ClientID: c.clientID,
+			}, cl.req)
+			if !cl.expect {
+				c.unacked = append(c.unacked, cl)
+			}
+			if len(c.wbuf) < flushThreshold {
+				continue
+			}
+		}
+		if len(c.wbuf) > 0 {
+			if err := c.write(); err != nil {
+				return err
+			}
+		}
+		if cl == nil {
+			return nil
+		}
+	}
+}
+
+// write writes wbuf and completes the requests that expect no response.
+func (c *Conn) write() error {
+	start := time.Now()
+	c.nc.SetWriteDeadline(start.Add(c.cfg.RequestTimeout))
+	_, err := c.nc.Write(c.wbuf)
+	c.wbuf = c.wbuf[:0]
+	if err != nil {
+		if isTimeout(err) {
+			f := c.wfirst
+			return &RequestTimeoutError{Addr: c.addr, Key: f.key, Version: f.v, CorrelationID: f.corr, Waited: time.Since(start)}
+		}
+		return &OpError{Addr: c.addr, Op: "write", Err: err}
+	}
+	c.mu.Lock()
+	c.lastActive = time.Now()
+	c.mu.Unlock()
+	for i, cl := range c.unacked {
+		c.unacked[i] = nil
+		c.complete(cl, nil, nil)
+	}
+	c.unacked = c.unacked[:0]
+	return nil
+}
+
+// readLoop is the reader goroutine. It is owned by the Conn, started by
+// newConn and stopped by kill (closing the socket). On its way out it fails
+// everything still pending.
+func (c *Conn) readLoop() {
+	defer close(c.readerDone)
+	defer c.reap()
+	for {
+		if err := c.readResponse(); err != nil {
+			c.kill(err)
+			return
+		}
+	}
+}
+
+// reap fails every call left once the connection is dead. It runs on the
+// reader goroutine after the writer has exited, so it owns unacked too.
+func (c *Conn) reap() {
+	<-c.writerDone
+	c.mu.Lock()
+	err := c.err
+	c.reaped = true
+	calls := append(c.inflight.drain(), c.queue.drain()...)
+	c.mu.Unlock()
+	calls = append(c.unacked, calls...)
+	c.unacked = nil
+	for _, cl := range calls {
+		c.complete(cl, nil, err)
+	}
+}
+
+// readResponse reads one frame, matches it to the oldest in-flight call,
+// decodes it and completes the call. An error return kills the connection;
+// a body that does not decode fails only its own call.
+func (c *Conn) readResponse() error {
+	if err := c.readFull(c.rhdr[:4]); err != nil {
+		return err
+	}
+	size := int32(binary.BigEndian.Uint32(c.rhdr[:4]))
+	if size < 4 || size > maxResponseSize {
+		return &OpError{Addr: c.addr, Op: "read", Err: fmt.Errorf("%w: response frame size %d outside [4, %d]%s",
+			ErrProtocol, size, maxResponseSize, sizeHint(c.rhdr[:4]))}
+	}
+	if err := c.readFull(c.rhdr[4:]); err != nil {
+		return err
+	}
+	corr := int32(binary.BigEndian.Uint32(c.rhdr[4:]))
+
+	// Only the reader removes from inflight, so the oldest call stays put
+	// while its body is read.
+	c.mu.Lock()
+	cl := c.inflight.peek()
+	c.mu.Unlock()
+	if cl == nil {
+		return &OpError{Addr: c.addr, Op: "read", Err: fmt.Errorf("%w: response (correlation id %d) with no request in flight", ErrProtocol, corr)}
+	}
+	if corr != cl.corr {
+		return &OpError{Addr: c.addr, Op: "read", Err: fmt.Errorf("%w: response correlation id %d, expected %d (%s v%d)", ErrProtocol, corr, cl.corr, cl.key, cl.v)}
+	}
+
+	body := c.bodyBuffer(int(size)-4, cl.key)
+	if err := c.readFull(body); err != nil {
+		return err
+	}
+
+	c.mu.Lock()
+	c.inflight.pop()
+	c.lastActive = time.Now()
+	if next := c.inflight.peek(); next != nil {
+		c.nc.SetReadDeadline(next.sent.Add(c.cfg.RequestTimeout))
+	} else {
+		c.nc.SetReadDeadline(c.lastActive.Add(c.cfg.IdleTimeout))
+	}
+	c.mu.Unlock()
+
+	resp, err := c.decode(cl, body)
+	if cap(c.rbuf) > keepReadBuffer {
+		c.rbuf = nil
+	}
+	if err != nil {
+		c.log.Warn("undecodable response", "broker", c.addr, "api", cl.key, "version", cl.v, "err", err)
+		err = &OpError{Addr: c.addr, Op: "decode", Err: err}
+	}
+	c.complete(cl, resp, err)
+	return nil
+}
+
+// decode decodes a response body (after the correlation id) for cl.
+func (c *Conn) decode(cl *call, body []byte) (protocol.Response, error) {
+	v := cl.v
+	// A broker that does not support the ApiVersions version we sent
+	// answers UNSUPPORTED_VERSION with a v0 body (KIP-511). The error code
+	// is the first field at every version, so peek at it.
+	if cl.key == protocol.KeyAPIVersions && len(body) >= 2 &&
+		int16(binary.BigEndian.Uint16(body)) == protocol.ErrUnsupportedVersion.Code {
+		v = 0
+	}
+	c.rd.Reset(body)
+	// The correlation id was read with the size; what remains of the
+	// header is its tagged fields, in header v1.
+	c.rd.SkipTags(protocol.ResponseHeaderVersion(cl.key, v) >= 1)
+	resp := cl.req.ResponseKind()
+	resp.Decode(&c.rd, v)
+	err := c.rd.Complete()
+	c.rd.Reset(nil)
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// bodyBuffer returns a buffer of n bytes for a response to API k. Responses
+// that decode to values aliasing their input (the Bytes family of
+// protocol.Reader) get a fresh buffer the caller may keep; the rest reuse
+// the reader's buffer, so steady traffic reads without allocating.
+func (c *Conn) bodyBuffer(n int, k protocol.Key) []byte {
+	if !copySafe(k) {
+		return make([]byte, n)
+	}
+	if cap(c.rbuf) < n {
+		c.rbuf = make([]byte, n)
+	}
+	return c.rbuf[:n]
+}
+
+// copySafe reports whether responses to k never alias the frame they were
+// decoded from. It lists what we know; anything else gets its own buffer.
+func copySafe(k protocol.Key) bool {
+	switch k {
+	case protocol.KeyProduce, protocol.KeyMetadata, protocol.KeyAPIVersions,
+		protocol.KeyFindCoordinator, protocol.KeyInitProducerID,
+		protocol.KeyAddPartitionsToTxn, protocol.KeyAddOffsetsToTxn,
+		protocol.KeyEndTxn, protocol.KeyTxnOffsetCommit, protocol.KeySaslHandshake:
+		return true
+	}
+	return false
+}
+
+// readFull fills b from the socket. A read deadline that fires is checked
+// against the connection state: a stale one is re-armed and reading resumes
+// at the same byte; an expired request or idle connection ends the read.
+func (c *Conn) readFull(b []byte) error {
+	for n := 0; n < len(b); {
+		m, err := c.br.Read(b[n:])
+		n += m
+		if err == nil || n == len(b) {
+			continue
+		}
+		if isTimeout(err) {
+			if err := c.checkDeadline(); err != nil {
+				return err
+			}
+			continue
+		}
+		return &OpError{Addr: c.addr, Op: "read", Err: err}
+	}
+	return nil
+}
+
+// checkDeadline runs when the read deadline fires. It returns the error to
+// kill the connection with, or nil after moving the deadline forward.
+func (c *Conn) checkDeadline() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return c.err
+	}
+	now := time.Now()
+	if cl := c.inflight.peek(); cl != nil {
+		if waited := now.Sub(cl.sent); waited >= c.cfg.RequestTimeout {
+			return &RequestTimeoutError{Addr: c.addr, Key: cl.key, Version: cl.v, CorrelationID: cl.corr, Waited: waited}
+		}
+		c.nc.SetReadDeadline(cl.sent.Add(c.cfg.RequestTimeout))
+		return nil
+	}
+	if c.pending.Load() > 0 {
+		// Queued or being written (acks=0): not idle, and the writer
+		// arms a request deadline as soon as something is in flight.
+		c.nc.SetReadDeadline(now.Add(c.cfg.IdleTimeout))
+		return nil
+	}
+	if now.Sub(c.lastActive) >= c.cfg.IdleTimeout {
+		return ErrIdle
+	}
+	c.nc.SetReadDeadline(c.lastActive.Add(c.cfg.IdleTimeout))
+	return nil
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// sizeHint explains the common reasons for an absurd frame size.
+func sizeHint(b []byte) string {
+	switch {
+	case b[0] == 0x15 && b[1] == 0x03:
+		return " (this looks like a TLS alert: does the listener expect TLS?)"
+	case string(b) == "HTTP":
+		return " (this looks like HTTP: is this a Kafka port?)"
+	}
+	return ""
+}

@@ -1,0 +1,142 @@
+package metadata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/tributary-go/tributary/internal/conn"
+	"github.com/tributary-go/tributary/protocol"
+)
+
+// PoolFetcher is the default Fetcher: it sends each Metadata request on a
+// control connection from a conn.Pool, at the version the connection
+// negotiated.
+//
+// It picks the broker like Java's leastLoadedNode, making one attempt per
+// Fetch (the Metadata's retry backoff spaces the attempts): a broker with a
+// live connection and the fewest pending requests; else a known broker not
+// in reconnect backoff, rotating through them; else, when every known
+// broker is unreachable (or none is known yet), a bootstrap address — the
+// re-bootstrap; else whichever node's backoff ends first. Known brokers are
+// the ones named by its last successful response.
+//
+// A PoolFetcher is safe for concurrent use.
+type PoolFetcher struct {
+	pool      *conn.Pool
+	bootstrap []string
+
+	mu      sync.Mutex
+	brokers []Broker // guarded by mu: from the last response
+	next    int      // guarded by mu: rotation start
+}
+
+// NewPoolFetcher returns a fetcher that uses pool and starts from the
+// bootstrap addresses (host:port), which get the synthetic node ids
+// conn.BootstrapID(i). It does not block.
+func NewPoolFetcher(pool *conn.Pool, bootstrap []string) *PoolFetcher {
+	return &PoolFetcher{pool: pool, bootstrap: append([]string(nil), bootstrap...), next: rand.IntN(1 << 16)}
+}
+
+// Fetch implements Fetcher. It blocks until the response arrives, the
+// connection fails, or ctx ends.
+func (f *PoolFetcher) Fetch(ctx context.Context, topics []string, allowAutoCreate bool) (*protocol.MetadataResponse, error) {
+	c, err := f.pick(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.Version(protocol.KeyMetadata); err != nil {
+		return nil, fmt.Errorf("metadata: broker %s: %w", c.Addr(), err)
+	}
+	// A non-nil list, even empty, names the topics wanted; nil would mean
+	// all topics (v1+). Brokers too old for Metadata v1 read an empty list
+	// as all topics; nothing breaks, it is only larger.
+	req := &protocol.MetadataRequest{Topics: make([]protocol.MetadataRequestTopic, len(topics)), AllowAutoTopicCreation: allowAutoCreate}
+	for i := range topics {
+		req.Topics[i].Name = &topics[i]
+	}
+	r, err := c.Do(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("metadata: fetch from %s: %w", c.Addr(), err)
+	}
+	resp := r.(*protocol.MetadataResponse)
+	if len(resp.Brokers) > 0 {
+		known := make([]Broker, 0, len(resp.Brokers))
+		for _, b := range resp.Brokers {
+			known = append(known, Broker{NodeID: b.NodeID, Host: b.Host, Port: b.Port})
+		}
+		f.mu.Lock()
+		f.brokers = known
+		f.mu.Unlock()
+	}
+	return resp, nil
+}
+
+// candidate is a node the fetcher may use.
+type candidate struct {
+	id   int32
+	addr string
+}
+
+// pick returns a connection to the broker to ask.
+func (f *PoolFetcher) pick(ctx context.Context) (*conn.Conn, error) {
+	f.mu.Lock()
+	known := f.brokers
+	start := f.next
+	f.next++
+	f.mu.Unlock()
+
+	var best *conn.Conn
+	for _, b := range known {
+		if c := f.pool.Lookup(b.NodeID, conn.PurposeControl); c != nil && (best == nil || c.Pending() < best.Pending()) {
+			best = c
+		}
+	}
+	if best != nil {
+		return best, nil
+	}
+
+	var soonest candidate
+	soonestIn := time.Duration(-1)
+	try := func(cands []candidate) (candidate, bool) {
+		for i := range cands {
+			cd := cands[(start+i)%len(cands)]
+			wait := f.pool.RetryIn(cd.id)
+			if wait == 0 {
+				return cd, true
+			}
+			if soonestIn < 0 || wait < soonestIn {
+				soonest, soonestIn = cd, wait
+			}
+		}
+		return candidate{}, false
+	}
+	knownCands := make([]candidate, len(known))
+	for i, b := range known {
+		knownCands[i] = candidate{b.NodeID, b.Addr()}
+	}
+	bootCands := make([]candidate, len(f.bootstrap))
+	for i, addr := range f.bootstrap {
+		bootCands[i] = candidate{conn.BootstrapID(i), addr}
+	}
+	cd, ok := try(knownCands)
+	if !ok {
+		cd, ok = try(bootCands)
+	}
+	if !ok {
+		if soonestIn < 0 {
+			return nil, errors.New("metadata: no bootstrap servers")
+		}
+		cd = soonest // Get waits out its backoff
+	}
+	return f.pool.Get(ctx, cd.id, cd.addr, conn.PurposeControl)
+}
+
+// Conn returns a control connection to the least-loaded reachable broker,
+// chosen as for a Metadata request, for requests any broker can answer
+// (InitProducerId for an idempotent producer, FindCoordinator). It blocks
+// until connected or ctx ends.
+func (f *PoolFetcher) Conn(ctx context.Context) (*conn.Conn, error) { return f.pick(ctx) }

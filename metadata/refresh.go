@@ -1,0 +1,155 @@
+package metadata
+
+import (
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/tributary-go/tributary/internal/conn"
+	"github.com/tributary-go/tributary/protocol"
+)
+
+// The refresher follows Java's Metadata.timeToNextUpdate. A refresh is due
+// at lastSuccess + MaxAge, or at once when one was requested (RequestUpdate,
+// a new topic, an answer with retriable errors) or none has succeeded yet.
+// Two backoffs then push it later:
+//
+//   - after failed fetches, retry.backoff.ms·2^(failures-1) (KIP-580), so an
+//     unreachable cluster is not hammered;
+//   - after answers that still carried retriable errors (a topic not yet
+//     created, a leader election in progress), the same schedule counted in
+//     such answers, so that waiting for a topic costs a handful of requests
+//     a second at most. A brand new topic skips this one, as Java's
+//     requestUpdateForNewTopics does, so that the first send to it is quick.
+//
+// Every refresh asks for all tracked topics (a full update); topics idle for
+// MaxIdle with nobody waiting for them are dropped first. Requests that
+// arrive while a fetch is running are not lost: they cause one more refresh
+// after it.
+
+// run is the refresher goroutine, owned by the Metadata: started by Start,
+// stopped by Close (quit), done closed on exit.
+func (m *Metadata) run() {
+	defer close(m.done)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		m.mu.Lock()
+		wait := m.untilNextLocked(time.Now())
+		m.mu.Unlock()
+		if wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-m.wake:
+			case <-m.quit:
+				return
+			}
+			continue
+		}
+		select {
+		case <-m.quit:
+			return
+		default:
+		}
+		m.refresh()
+	}
+}
+
+// untilNextLocked returns how long until the next refresh is due.
+func (m *Metadata) untilNextLocked(now time.Time) time.Duration {
+	due := m.lastSuccess.Add(m.cfg.MaxAge)
+	if m.want || m.lastSuccess.IsZero() {
+		due = now
+	}
+	if (m.failures > 0 || m.incomplete > 0 && !m.urgent) && m.retryAt.After(due) {
+		due = m.retryAt
+	}
+	return due.Sub(now)
+}
+
+// refresh fetches metadata for the tracked topics and publishes the result.
+func (m *Metadata) refresh() {
+	m.mu.Lock()
+	topics := m.sweepLocked(time.Now())
+	m.want, m.urgent = false, false
+	m.mu.Unlock()
+
+	resp, err := m.fetcher.Fetch(m.ctx, topics, m.cfg.AllowAutoTopicCreation)
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := time.Now()
+	m.lastAttempt = now
+	if err != nil {
+		if m.errClosing(err) {
+			return
+		}
+		m.failures++
+		m.retryAt = now.Add(conn.Backoff(m.failures-1, m.cfg.RetryBackoff, m.cfg.RetryBackoffMax))
+		m.lastErr = err
+		m.want = true
+		m.notifyLocked()
+		level := m.log.Debug
+		if m.failures == 1 || m.failures%10 == 0 {
+			level = m.log.Warn
+		}
+		level("metadata refresh failed", "topics", len(topics), "failures", m.failures,
+			"retry_in", m.retryAt.Sub(now).Round(time.Millisecond), "err", err)
+		return
+	}
+
+	next, retry := buildSnapshot(m.snap.Load(), resp, topics, now)
+	m.failures, m.lastErr, m.lastSuccess = 0, nil, now
+	if retry || m.hasFatalTopicError(next) {
+		// Retriable errors call for another look soon; non-retriable
+		// ones only slow down the refreshes WaitForTopic asks for.
+		m.incomplete++
+		m.retryAt = now.Add(conn.Backoff(m.incomplete-1, m.cfg.RetryBackoff, m.cfg.RetryBackoffMax))
+		m.want = m.want || retry
+	} else {
+		m.incomplete = 0
+	}
+	m.publishLocked(next)
+	m.log.Debug("metadata refreshed", "brokers", len(next.Brokers), "topics", len(next.Topics), "retriable_errors", retry)
+}
+
+// hasFatalTopicError reports whether any topic came back with a
+// non-retriable error (authorization, invalid name).
+func (m *Metadata) hasFatalTopicError(s *Snapshot) bool {
+	for _, t := range s.Topics {
+		if t.Err != nil && !protocol.IsRetriable(t.Err) {
+			return true
+		}
+	}
+	return false
+}
+
+// sweepLocked drops topics idle for MaxIdle that nobody waits for and
+// returns the rest, sorted.
+func (m *Metadata) sweepLocked(now time.Time) []string {
+	cur := *m.tracked.Load()
+	names := make([]string, 0, len(cur))
+	var expired []string
+	for name, u := range cur {
+		if u.used.Load() {
+			u.used.Store(false)
+			u.lastUsed = now
+		}
+		if u.waiters == 0 && now.Sub(u.lastUsed) >= m.cfg.MaxIdle {
+			expired = append(expired, name)
+			continue
+		}
+		names = append(names, name)
+	}
+	if len(expired) > 0 {
+		next := maps.Clone(cur)
+		for _, name := range expired {
+			delete(next, name)
+		}
+		m.tracked.Store(&next)
+		m.log.Debug("dropping idle topics from metadata", "topics", expired)
+	}
+	slices.Sort(names)
+	return names
+}

@@ -1,0 +1,57 @@
+package producer
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors returned (through a Future, a Callback or directly) for
+// misuse. Delivery failures carry the sender's and Kafka's typed errors;
+// see the package documentation.
+var (
+	// ErrClosed is returned by Send, SendCallback and PartitionsFor after
+	// Close, and matched by the error of records Close had to abandon.
+	ErrClosed = errors.New("producer: closed")
+	// ErrNilRecord is returned when Send is given a nil *Record.
+	ErrNilRecord = errors.New("producer: nil record")
+	// ErrNoTopic is returned for a record without a topic.
+	ErrNoTopic = errors.New("producer: record has no topic")
+	// ErrInvalidPartition is matched by *PartitionError.
+	ErrInvalidPartition = errors.New("producer: invalid partition")
+)
+
+// PartitionError reports a record whose partition (explicit, or returned by
+// a custom partitioner) is outside the topic's range.
+type PartitionError struct {
+	Topic           string
+	Partition       int32
+	NumPartitions   int
+	FromPartitioner bool // the partitioner, not the record, chose it
+}
+
+func (e *PartitionError) Error() string {
+	who := "record names"
+	if e.FromPartitioner {
+		who = "partitioner chose"
+	}
+	return fmt.Sprintf("producer: %s partition %d but topic %q has %d partitions", who, e.Partition, e.Topic, e.NumPartitions)
+}
+
+// Is matches ErrInvalidPartition.
+func (e *PartitionError) Is(target error) bool { return target == ErrInvalidPartition }
+
+// CloseError reports a Close whose context ended before everything was
+// delivered; the abandoned records failed with errors matching ErrClosed.
+type CloseError struct {
+	Err error // the context's error
+}
+
+func (e *CloseError) Error() string {
+	return fmt.Sprintf("producer: close did not finish delivering: %v; undelivered records failed", e.Err)
+}
+
+// Unwrap returns the context's error.
+func (e *CloseError) Unwrap() error { return e.Err }
+
+// Is matches ErrClosed.
+func (e *CloseError) Is(target error) bool { return target == ErrClosed }

@@ -1,0 +1,162 @@
+package producer
+
+import (
+	"context"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// newCluster starts a kfake cluster of brokers with topic seeded at
+// partitions, closed when the test ends.
+func newCluster(t testing.TB, brokers int, partitions int32, topics ...string) *kfake.Cluster {
+	t.Helper()
+	opts := []kfake.Opt{kfake.NumBrokers(brokers)}
+	if len(topics) > 0 {
+		opts = append(opts, kfake.SeedTopics(partitions, topics...))
+	}
+	c, err := kfake.NewCluster(opts...)
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	return c
+}
+
+// startProducer returns a producer for c with test-friendly defaults, closed
+// when the test ends.
+func startProducer(t testing.TB, c *kfake.Cluster, opts ...Option) *Producer {
+	t.Helper()
+	all := append([]Option{WithBootstrapServers(c.ListenAddrs()...), WithMaxBlock(10 * time.Second)}, opts...)
+	p, err := New(all...)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = p.Close(ctx)
+	})
+	return p
+}
+
+// consumeAll reads every record of topic with an independent client
+// (franz-go's kgo), waiting until want records arrived.
+func consumeAll(t testing.TB, c *kfake.Cluster, topic string, want int) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(c.ListenAddrs()...),
+		kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchMaxWait(100*time.Millisecond),
+	)
+	require.NoError(t, err)
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var out []*kgo.Record
+	for len(out) < want {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("consumed %d of %d records from %s before timeout", len(out), want, topic)
+		}
+		for _, e := range fs.Errors() {
+			t.Logf("fetch error: %v", e.Err)
+		}
+		out = append(out, fs.Records()...)
+	}
+	// A short extra poll catches duplicates beyond want.
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel2()
+	out = append(out, cl.PollFetches(ctx2).Records()...)
+	return out
+}
+
+// produceObserver records every Produce request the cluster receives
+// without changing how it is handled.
+type produceObserver struct {
+	mu   sync.Mutex
+	reqs []*kmsg.ProduceRequest
+}
+
+func observeProduce(c *kfake.Cluster) *produceObserver {
+	o := &produceObserver{}
+	c.ControlKey(int16(kmsg.Produce), func(r kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		o.mu.Lock()
+		o.reqs = append(o.reqs, r.(*kmsg.ProduceRequest))
+		o.mu.Unlock()
+		return nil, nil, false
+	})
+	return o
+}
+
+// batches returns every record batch seen, parsed by kmsg.
+func (o *produceObserver) batches(t testing.TB) []kmsg.RecordBatch {
+	t.Helper()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []kmsg.RecordBatch
+	for _, r := range o.reqs {
+		for _, tp := range r.Topics {
+			for _, p := range tp.Partitions {
+				var b kmsg.RecordBatch
+				require.NoError(t, b.ReadFrom(p.Records))
+				out = append(out, b)
+			}
+		}
+	}
+	return out
+}
+
+// checkNoLeaks fails if goroutines started by the test outlive it.
+func checkNoLeaks(t *testing.T) {
+	t.Helper()
+	before := goroutineSet()
+	t.Cleanup(func() {
+		var extra []string
+		for i := 0; i < 100; i++ {
+			extra = extra[:0]
+			for _, g := range goroutineStacks() {
+				if isOurs(g) && !before[firstLine(g)] {
+					extra = append(extra, g)
+				}
+			}
+			if len(extra) == 0 {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Errorf("%d goroutines leaked after Close:\n%s", len(extra), strings.Join(extra, "\n\n"))
+	})
+}
+
+// isOurs reports goroutines running Tributary code (kfake's and the test
+// framework's are not ours to check).
+func isOurs(stack string) bool {
+	return strings.Contains(stack, "tributary-go/tributary/") && !strings.Contains(stack, "_test.go")
+}
+
+func goroutineStacks() []string {
+	buf := make([]byte, 1<<20)
+	n := runtime.Stack(buf, true)
+	return strings.Split(string(buf[:n]), "\n\n")
+}
+
+func goroutineSet() map[string]bool {
+	m := map[string]bool{}
+	for _, g := range goroutineStacks() {
+		m[firstLine(g)] = true
+	}
+	return m
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

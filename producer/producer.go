@@ -1,0 +1,422 @@
+package producer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tributary-go/tributary/accumulator"
+	"github.com/tributary-go/tributary/internal/compress"
+	"github.com/tributary-go/tributary/internal/conn"
+	"github.com/tributary-go/tributary/metadata"
+	"github.com/tributary-go/tributary/partitioner"
+	"github.com/tributary-go/tributary/protocol"
+	"github.com/tributary-go/tributary/sender"
+)
+
+// Version is the client software version sent to brokers (ApiVersions v3+).
+const Version = "0.1.0"
+
+// Producer sends records to Kafka. It is safe for concurrent use by any
+// number of goroutines; one Producer per process is the usual shape, as with
+// the Java client. Create it with New or NewFromProperties and Close it when
+// done.
+type Producer struct {
+	cfg   *config
+	pool  *accumulator.BufferPool
+	acc   *accumulator.Accumulator
+	meta  *metadata.Metadata
+	conns *conn.Pool
+	snd   *sender.Sender
+	part  partitioner.Partitioner
+	cmp   *completer
+	idem  *sender.Idempotence // nil when enable.idempotence is false
+
+	appendObs partitioner.AppendObserver // part's optional hook, or nil
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New returns a producer configured by opts. It validates the settings and
+// starts the producer's background goroutines; it does not contact the
+// cluster (metadata is fetched on the first Send or PartitionsFor).
+func New(opts ...Option) (*Producer, error) {
+	c := defaultConfig()
+	for _, o := range opts {
+		o(c)
+	}
+	return newProducer(c)
+}
+
+// NewFromProperties returns a producer configured by Java property names
+// ("bootstrap.servers", "batch.size", "linger.ms", "acks", …), then opts.
+// Unknown keys, malformed values and contradictory settings are errors that
+// name the key and the rule.
+func NewFromProperties(props map[string]string, opts ...Option) (*Producer, error) {
+	c := defaultConfig()
+	if err := applyProperties(c, props); err != nil {
+		return nil, err
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	return newProducer(c)
+}
+
+func newProducer(c *config) (*Producer, error) {
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	log := c.logger
+	if c.idempotenceDisabledReason != "" {
+		log.Warn("producer: idempotence disabled", "reason", c.idempotenceDisabledReason)
+	}
+	var cmpr *compress.Compressor
+	if c.compression != compress.None {
+		var err error
+		if cmpr, err = compress.NewCompressor(c.compression, compressionLevel(c)); err != nil {
+			return nil, err
+		}
+	}
+
+	p := &Producer{cfg: c}
+	p.pool = accumulator.NewBufferPool(c.bufferMemory, max(c.batchSize, 1))
+	p.acc = accumulator.New(accumulator.Config{
+		BatchSize:       max(c.batchSize, 1),
+		Linger:          c.linger,
+		DeliveryTimeout: c.deliveryTimeout,
+		Compressor:      cmpr,
+		OnComplete:      func(b *accumulator.Batch) { p.cmp.onComplete(b) },
+	}, p.pool)
+	p.cmp = newCompleter(p.acc, c.interceptors, log)
+
+	ccfg := &conn.Config{
+		ClientID:            c.clientID,
+		SoftwareName:        "tributary",
+		SoftwareVersion:     Version,
+		DialTimeout:         c.socketSetupTimeout,
+		RequestTimeout:      c.requestTimeout + 5*time.Second, // the broker answers within request.timeout.ms; allow for transit
+		IdleTimeout:         c.connectionsMaxIdle,
+		ReconnectBackoff:    c.reconnectBackoff,
+		ReconnectBackoffMax: c.reconnectBackoffMax,
+		Dial:                c.dial,
+		Logger:              log,
+	}
+	var snd *sender.Sender
+	p.conns = conn.NewPool(ccfg, func() {
+		if snd != nil {
+			snd.ConnReady()
+		}
+	})
+	fetcher := metadata.NewPoolFetcher(p.conns, c.bootstrap)
+	p.meta = metadata.New(metadata.Config{
+		MaxAge:                 c.metadataMaxAge,
+		MaxIdle:                c.metadataMaxIdle,
+		AllowAutoTopicCreation: c.allowAutoTopicCreation,
+		RetryBackoff:           c.retryBackoff,
+		RetryBackoffMax:        c.retryBackoffMax,
+		Logger:                 log,
+	}, fetcher)
+
+	p.part = c.partitioner
+	if p.part == nil {
+		switch c.partitionerName {
+		case "round-robin":
+			p.part = partitioner.NewRoundRobin()
+		case "uniform-sticky":
+			p.part = partitioner.NewUniformSticky(max(c.batchSize, 1))
+		default:
+			p.part = partitioner.NewDefault(max(c.batchSize, 1), partitioner.IgnoreKeys(c.ignoreKeys), partitioner.Adaptive(c.adaptive))
+		}
+	}
+	p.appendObs, _ = p.part.(partitioner.AppendObserver)
+	var load accumulator.LoadFunc
+	if lo, ok := p.part.(partitioner.LoadObserver); ok {
+		load = lo.UpdateLoad
+	}
+
+	scfg := sender.Config{
+		Acks:            c.acks,
+		MaxInFlight:     c.maxInFlight,
+		MaxRequestSize:  c.maxRequestSize,
+		RequestTimeout:  c.requestTimeout,
+		DeliveryTimeout: c.deliveryTimeout,
+		Retries:         c.retries,
+		RetryBackoff:    c.retryBackoff,
+		RetryBackoffMax: c.retryBackoffMax,
+		Load:            load,
+		Logger:          log,
+	}
+	if c.idempotence {
+		p.idem = sender.NewIdempotence(func(ctx context.Context, id int64, epoch int16) (int64, int16, error) {
+			return initProducerID(ctx, fetcher, c, id, epoch)
+		}, func() { snd.Wake() }, func(attempt int) time.Duration {
+			return conn.Backoff(attempt, c.retryBackoff, c.retryBackoffMax)
+		})
+		scfg.Producer = p.idem
+	}
+	snd = sender.New(scfg, p.acc, p.meta, p.conns)
+	p.snd = snd
+	p.meta.Start()
+	p.snd.Start()
+	return p, nil
+}
+
+// Send hands rec to the producer and returns its Future at once, or after
+// waiting (at most max.block.ms, or until ctx ends) for the topic's
+// metadata and for buffer memory. ctx bounds only that blocking phase: once
+// Send returns, the record is delivered or fails under delivery.timeout.ms,
+// whatever happens to ctx. Misuse (closed producer, empty topic, a record
+// over max.request.size or buffer.memory, an unknown topic) resolves the
+// Future with an error at once. Send is safe for concurrent use; rec and
+// its byte slices may be reused once it returns.
+func (p *Producer) Send(ctx context.Context, rec *Record) *Future {
+	f := &Future{}
+	if err := p.send(ctx, rec, f, nil); err != nil {
+		topic, part := "", int32(-1)
+		if rec != nil {
+			topic = rec.Topic
+			if rec.UsePartition {
+				part = rec.Partition
+			}
+		}
+		*f = Future{topic: topic, partition: part, err: err, done: closedChan, keySize: f.keySize, valueSize: f.valueSize}
+	}
+	return f
+}
+
+// SendCallback is Send with a callback instead of a Future: cb receives the
+// record's outcome on the completion goroutine of its partition (see
+// Callback). It allocates nothing per record. When the record fails before
+// it is queued (the cases where Send resolves its Future at once), cb runs
+// on the calling goroutine before SendCallback returns.
+func (p *Producer) SendCallback(ctx context.Context, rec *Record, cb Callback) {
+	if err := p.send(ctx, rec, nil, cb); err != nil && cb != nil {
+		md := RecordMetadata{Partition: -1, Offset: -1, SerializedKeySize: -1, SerializedValueSize: -1}
+		if rec != nil {
+			md.Topic = rec.Topic
+		}
+		cb(md, err)
+	}
+}
+
+// send runs the Send pipeline: interceptors, metadata, size checks,
+// partitioner, append. On success the record is owned by the accumulator.
+func (p *Producer) send(ctx context.Context, rec *Record, f *Future, cb Callback) (err error) {
+	if rec == nil {
+		return ErrNilRecord
+	}
+	if p.closed.Load() {
+		return ErrClosed
+	}
+	for _, ic := range p.cfg.interceptors {
+		if r := ic.OnSend(rec); r != nil {
+			rec = r
+		}
+	}
+	defer func() {
+		if err != nil {
+			p.ackFailure(rec, err)
+		}
+	}()
+	if rec.Topic == "" {
+		return ErrNoTopic
+	}
+
+	deadline := time.Now().Add(p.cfg.maxBlock)
+	topic, err := p.topic(ctx, rec.Topic, deadline)
+	if err != nil {
+		return err
+	}
+
+	size := protocol.BatchHeaderSize + protocol.EstimateRecordSize(rec.Key, rec.Value, rec.Headers)
+	if size > p.cfg.maxRequestSize {
+		return &accumulator.RecordTooLargeError{Size: size, Max: p.cfg.maxRequestSize, Setting: "max.request.size"}
+	}
+	if int64(size) > p.cfg.bufferMemory {
+		return &accumulator.RecordTooLargeError{Size: size, Max: int(p.cfg.bufferMemory), Setting: "buffer.memory"}
+	}
+
+	var partition int32
+	if rec.UsePartition {
+		if rec.Partition < 0 || int(rec.Partition) >= len(topic.Partitions) {
+			return &PartitionError{Topic: rec.Topic, Partition: rec.Partition, NumPartitions: len(topic.Partitions)}
+		}
+		partition = rec.Partition
+	} else {
+		pt := partitioner.Topic{Name: topic.Name, NumPartitions: len(topic.Partitions), Available: topic.Available}
+		partition = p.part.Partition(&pt, rec.Key, rec.Value)
+		if partition < 0 || int(partition) >= len(topic.Partitions) {
+			return &PartitionError{Topic: rec.Topic, Partition: partition, NumPartitions: len(topic.Partitions), FromPartitioner: true}
+		}
+	}
+
+	ts := rec.Timestamp.UnixMilli()
+	if rec.Timestamp.IsZero() {
+		ts = time.Now().UnixMilli()
+	}
+	th := accumulator.Thunk{Timestamp: ts, KeySize: sizeOf(rec.Key), ValueSize: sizeOf(rec.Value)}
+	if f != nil {
+		f.topic, f.partition, f.ts, f.keySize, f.valueSize = rec.Topic, partition, ts, th.KeySize, th.ValueSize
+		th.Handle = &f.h
+	}
+	if cb != nil {
+		th.Ack = cb
+	}
+	res, err := p.acc.Append(ctx, rec.Topic, partition, ts, rec.Key, rec.Value, rec.Headers, th, time.Until(deadline))
+	if err != nil {
+		if errors.Is(err, accumulator.ErrClosed) {
+			return ErrClosed
+		}
+		return err
+	}
+	if p.appendObs != nil {
+		p.appendObs.OnAppend(rec.Topic, partition, res.Size, res.BatchFull)
+	}
+	return nil
+}
+
+func sizeOf(b []byte) int32 {
+	if b == nil {
+		return -1
+	}
+	return int32(len(b))
+}
+
+// topic returns the topic's metadata, waiting for it until deadline.
+func (p *Producer) topic(ctx context.Context, name string, deadline time.Time) (*metadata.Topic, error) {
+	p.meta.Touch(name)
+	if t, ok := p.meta.Snapshot().Topics[name]; ok && t.Err == nil && len(t.Partitions) > 0 {
+		return t, nil
+	}
+	wctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	t, err := p.meta.WaitForTopic(wctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("producer: no metadata for topic %q within max.block.ms=%v: %w", name, p.cfg.maxBlock, err)
+	}
+	return t, nil
+}
+
+// ackFailure tells interceptors about a record that failed before it was
+// queued.
+func (p *Producer) ackFailure(rec *Record, err error) {
+	if len(p.cfg.interceptors) == 0 {
+		return
+	}
+	md := RecordMetadata{Topic: rec.Topic, Partition: -1, Offset: -1, SerializedKeySize: int(sizeOf(rec.Key)), SerializedValueSize: int(sizeOf(rec.Value))}
+	for _, ic := range p.cfg.interceptors {
+		p.cmp.safely("interceptor OnAcknowledgement", func() { ic.OnAcknowledgement(md, err) })
+	}
+}
+
+// Flush makes every buffered record ready to send at once and waits until
+// all records sent before the call have completed (their futures resolved
+// and callbacks run). It blocks until then or until ctx ends, returning
+// ctx's error. Safe for concurrent use.
+func (p *Producer) Flush(ctx context.Context) error {
+	p.acc.BeginFlush()
+	defer p.acc.EndFlush()
+	p.snd.Wake()
+	for _, released := range p.acc.Incomplete() {
+		select {
+		case <-released:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// PartitionInfo describes one partition of a topic.
+type PartitionInfo struct {
+	Topic     string
+	Partition int32
+	Leader    int32 // broker node id, -1 when none
+	Err       error // partition-level error reported by the broker
+}
+
+// PartitionsFor returns the topic's partitions, fetching metadata if needed
+// (blocking at most max.block.ms or until ctx ends).
+func (p *Producer) PartitionsFor(ctx context.Context, topic string) ([]PartitionInfo, error) {
+	if p.closed.Load() {
+		return nil, ErrClosed
+	}
+	t, err := p.topic(ctx, topic, time.Now().Add(p.cfg.maxBlock))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PartitionInfo, len(t.Partitions))
+	for i, pt := range t.Partitions {
+		out[i] = PartitionInfo{Topic: topic, Partition: pt.ID, Leader: pt.Leader, Err: pt.Err}
+	}
+	return out, nil
+}
+
+// Close stops accepting records, sends everything buffered and in flight,
+// runs the remaining callbacks, and releases every goroutine and
+// connection. If ctx ends first, records not yet delivered fail with an
+// error matching ErrClosed and Close returns a *CloseError. After Close,
+// Send fails with ErrClosed. Close blocks; calling it again returns the
+// first call's result.
+func (p *Producer) Close(ctx context.Context) error {
+	p.closeOnce.Do(func() {
+		p.closed.Store(true)
+		err := p.snd.Close(ctx)
+		p.cmp.wait()
+		if p.idem != nil {
+			p.idem.Close()
+		}
+		p.meta.Close()
+		p.conns.Close()
+		p.pool.Close()
+		if err != nil {
+			p.closeErr = &CloseError{Err: err}
+		}
+	})
+	return p.closeErr
+}
+
+// compressionLevel returns the level for the configured codec, 0 for the
+// codec's default (Java's gzip default is -1).
+func compressionLevel(c *config) int {
+	var l int
+	switch c.compression {
+	case compress.Gzip:
+		l = c.gzipLevel
+	case compress.LZ4:
+		l = c.lz4Level
+	case compress.Zstd:
+		l = c.zstdLevel
+	}
+	if l < 0 && c.compression == compress.Gzip {
+		return 0
+	}
+	return l
+}
+
+// initProducerID asks a broker for a producer id (InitProducerId with a
+// null transactional id). When id and epoch are set and the broker speaks
+// v3+, it asks for an epoch bump of the same id (KIP-360).
+func initProducerID(ctx context.Context, f *metadata.PoolFetcher, c *config, id int64, epoch int16) (int64, int16, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.requestTimeout)
+	defer cancel()
+	cn, err := f.Conn(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	req := &protocol.InitProducerIDRequest{TransactionTimeoutMillis: int32(c.transactionTimeout / time.Millisecond), ProducerID: id, ProducerEpoch: epoch}
+	r, err := cn.Do(ctx, req)
+	if err != nil {
+		return 0, 0, err
+	}
+	resp := r.(*protocol.InitProducerIDResponse)
+	if kerr := protocol.KafkaError(resp.ErrorCode, nil); kerr != nil {
+		return 0, 0, fmt.Errorf("producer: InitProducerId: %w", kerr)
+	}
+	return resp.ProducerID, resp.ProducerEpoch, nil
+}

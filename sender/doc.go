@@ -1,0 +1,32 @@
+// Package sender moves record batches from the accumulator to the brokers.
+//
+// # Place in the data flow
+//
+// producer → partitioner → accumulator → sender → protocol, with metadata
+// beside. One goroutine, started by [Sender.Start], loops: it wakes when a
+// batch fills, linger.ms expires, a response or a connection arrives; it
+// drains every ready batch into one Produce request per broker (one batch
+// per partition, within max.request.size), keeps at most
+// max.in.flight.requests.per.connection requests outstanding per broker,
+// and completes each batch's futures with its offsets.
+//
+// # Errors and retries
+//
+// Retriable Kafka errors and connection failures put the batch back at the
+// front of its partition's queue, after an exponential backoff
+// (retry.backoff.ms doubling to retry.backoff.max.ms, ±20% jitter), until
+// retries or delivery.timeout.ms run out; errors that mean stale metadata
+// refresh it (at once from a KIP-951 leader hint). Other errors fail the
+// batch with a [*BatchError] wrapping the Kafka error, expired batches with
+// a [*DeliveryTimeoutError].
+//
+// # Concurrency
+//
+// All in-flight bookkeeping is owned by the sender goroutine; connection
+// goroutines only post responses to it. [Sender.Close] drains, then (when
+// its context ends) fails what remains and waits for the goroutine.
+//
+//	s := sender.New(cfg, acc, meta, pool)
+//	s.Start()
+//	defer s.Close(ctx)
+package sender

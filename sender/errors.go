@@ -1,0 +1,96 @@
+package sender
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tributary-go/tributary/accumulator"
+)
+
+// Sentinel errors reported for batches the sender could not deliver.
+var (
+	// ErrClosedBeforeSent fails batches still queued when Close's deadline
+	// passed.
+	ErrClosedBeforeSent = fmt.Errorf("sender: producer closed before the batch was sent: %w", accumulator.ErrAborted)
+	// ErrClosedInFlight fails batches whose request was outstanding when
+	// Close's deadline passed; they may or may not have been written.
+	ErrClosedInFlight = errors.New("sender: producer closed while the batch was in flight")
+)
+
+// DeliveryTimeoutError fails a batch that was not acknowledged within
+// delivery.timeout.ms of its creation. It matches
+// accumulator.ErrDeliveryTimeout.
+type DeliveryTimeoutError struct {
+	Topic     string
+	Partition int32
+	Timeout   time.Duration
+	Records   int
+	Last      error // the last attempt's error, if any
+}
+
+func (e *DeliveryTimeoutError) Error() string {
+	msg := fmt.Sprintf("sender: %d records for %s-%d expired after delivery.timeout.ms=%v", e.Records, e.Topic, e.Partition, e.Timeout)
+	if e.Last != nil {
+		msg += ": last error: " + e.Last.Error()
+	}
+	return msg
+}
+
+// Is matches accumulator.ErrDeliveryTimeout.
+func (e *DeliveryTimeoutError) Is(target error) bool { return target == accumulator.ErrDeliveryTimeout }
+
+// Unwrap returns the last attempt's error.
+func (e *DeliveryTimeoutError) Unwrap() error { return e.Last }
+
+// BatchError reports a batch the broker rejected with a Kafka error.
+// errors.Is matches the Kafka error (e.g. protocol.ErrTopicAuthorizationFailed).
+type BatchError struct {
+	Topic        string
+	Partition    int32
+	Records      int
+	Err          error           // the partition's Kafka error
+	RecordErrors map[int32]error // per-record errors by batch index (v8+)
+}
+
+func (e *BatchError) Error() string {
+	return fmt.Sprintf("sender: %s-%d rejected a batch of %d records: %v", e.Topic, e.Partition, e.Records, e.Err)
+}
+
+// Unwrap returns the Kafka error.
+func (e *BatchError) Unwrap() error { return e.Err }
+
+// NetworkError reports a request that failed on the connection (closed,
+// timed out, undecodable response).
+type NetworkError struct {
+	Node int32
+	Err  error
+}
+
+func (e *NetworkError) Error() string {
+	return fmt.Sprintf("sender: request to broker %d failed: %v", e.Node, e.Err)
+}
+
+// Unwrap returns the connection's error.
+func (e *NetworkError) Unwrap() error { return e.Err }
+
+// ResponseError reports a response that does not fit its request.
+type ResponseError struct {
+	Topic     string
+	Partition int32
+	Reason    string
+}
+
+func (e *ResponseError) Error() string {
+	return fmt.Sprintf("sender: bad Produce response for %s-%d: %s", e.Topic, e.Partition, e.Reason)
+}
+
+// FatalError fails records because the producer hit an error it cannot
+// recover from (for example CLUSTER_AUTHORIZATION_FAILED or
+// TRANSACTIONAL_ID_AUTHORIZATION_FAILED from InitProducerId).
+type FatalError struct{ Err error }
+
+func (e *FatalError) Error() string { return "sender: producer is in a fatal state: " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *FatalError) Unwrap() error { return e.Err }

@@ -1,0 +1,177 @@
+package sender
+
+// Response handling: every batch of a finished request ends in exactly one
+// of three ways, decided here on the sender goroutine: completed (acked),
+// re-enqueued for another attempt, or failed. Errors are classified as
+// KAFKA-FACTS.md lists them: retriable codes are retried with exponential
+// backoff until retries or delivery.timeout.ms run out, leader errors also
+// refresh metadata (at once from a KIP-951 hint when the broker sent one),
+// and everything else fails the batch.
+
+import (
+	"errors"
+	"time"
+
+	"github.com/tributary-go/tributary/accumulator"
+	"github.com/tributary-go/tributary/protocol"
+)
+
+// handle processes one finished request.
+func (s *Sender) handle(r *inflight, now time.Time) {
+	s.inflight[r.node]--
+	s.total--
+	if r.err != nil {
+		// The connection failed or timed out: the request may or may not
+		// have been written. Retry every batch (idempotence, when on, makes
+		// that safe) and refresh metadata in case the broker is gone.
+		s.meta.RequestUpdate()
+		for _, b := range r.batches {
+			s.retryOrFail(b, &NetworkError{Node: r.node, Err: r.err}, now, false)
+		}
+		return
+	}
+	s.completeResponse(r, now, true)
+}
+
+// completeResponse matches a response's partitions to the request's
+// batches. acks=0 requests have no response: their batches succeed with
+// offset -1 once written.
+func (s *Sender) completeResponse(r *inflight, now time.Time, mayRetry bool) {
+	if r.resp == nil {
+		for _, b := range r.batches {
+			s.complete(b, -1, -1)
+		}
+		return
+	}
+	for _, b := range r.batches {
+		p := findPartition(r.resp, b.Topic, b.Partition)
+		if p == nil {
+			s.fail(b, &ResponseError{Topic: b.Topic, Partition: b.Partition, Reason: "partition missing from the Produce response"})
+			continue
+		}
+		s.handlePartition(b, p, r.resp.NodeEndpoints, now, mayRetry)
+	}
+}
+
+func findPartition(resp *protocol.ProduceResponse, topic string, partition int32) *protocol.ProduceResponsePartition {
+	for i := range resp.Topics {
+		t := &resp.Topics[i]
+		if t.Name != topic {
+			continue
+		}
+		for j := range t.Partitions {
+			if t.Partitions[j].Index == partition {
+				return &t.Partitions[j]
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Sender) handlePartition(b *accumulator.Batch, p *protocol.ProduceResponsePartition, endpoints []protocol.NodeEndpoint, now time.Time, mayRetry bool) {
+	kerr := protocol.KafkaError(p.ErrorCode, p.ErrorMessage)
+	switch {
+	case kerr == nil:
+		s.complete(b, p.BaseOffset, p.LogAppendTimeMillis)
+		return
+	case errors.Is(kerr, protocol.ErrDuplicateSequenceNumber):
+		// The broker already has this batch (an earlier attempt landed):
+		// success, though the original offset is not known here.
+		s.complete(b, p.BaseOffset, p.LogAppendTimeMillis)
+		return
+	}
+	leaderErr := isLeaderError(kerr)
+	if leaderErr {
+		if p.CurrentLeader.LeaderID >= 0 {
+			s.meta.UpdateLeader(b.Topic, b.Partition, p.CurrentLeader.LeaderID, p.CurrentLeader.LeaderEpoch, endpoints)
+		} else {
+			s.meta.RequestUpdate()
+		}
+	}
+	if !mayRetry || !kerr.Retriable {
+		s.fail(b, s.batchError(b, kerr, p))
+		return
+	}
+	// A leader hint means the new leader is known now: retry without
+	// waiting out a backoff.
+	s.retryOrFail(b, kerr, now, leaderErr && p.CurrentLeader.LeaderID >= 0)
+}
+
+// isLeaderError reports the errors that mean our metadata is stale.
+func isLeaderError(err error) bool {
+	for _, e := range []*protocol.Error{
+		protocol.ErrUnknownTopicOrPartition, protocol.ErrLeaderNotAvailable,
+		protocol.ErrNotLeaderOrFollower, protocol.ErrFencedLeaderEpoch,
+		protocol.ErrUnknownLeaderEpoch, protocol.ErrKafkaStorageError,
+	} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// batchError builds the error a failed batch reports, attaching per-record
+// errors (Produce v8+) when the broker named records.
+func (s *Sender) batchError(b *accumulator.Batch, kerr *protocol.Error, p *protocol.ProduceResponsePartition) error {
+	return &BatchError{Topic: b.Topic, Partition: b.Partition, Err: kerr, Records: b.NumRecords(), RecordErrors: recordErrors(kerr, p)}
+}
+
+func recordErrors(kerr *protocol.Error, p *protocol.ProduceResponsePartition) map[int32]error {
+	if len(p.RecordErrors) == 0 {
+		return nil
+	}
+	m := make(map[int32]error, len(p.RecordErrors))
+	for _, re := range p.RecordErrors {
+		e := kerr
+		if re.BatchIndexErrorMessage != nil {
+			e = kerr.WithMessage(*re.BatchIndexErrorMessage)
+		}
+		m[re.BatchIndex] = e
+	}
+	return m
+}
+
+// retryOrFail re-enqueues b if it has attempts and time left, else fails it.
+func (s *Sender) retryOrFail(b *accumulator.Batch, err error, now time.Time, immediate bool) {
+	select {
+	case <-s.force:
+		s.fail(b, errors.Join(ErrClosedInFlight, err))
+		return
+	default:
+	}
+	if b.Attempts > s.cfg.Retries || now.Sub(b.Created()) >= s.cfg.DeliveryTimeout {
+		if now.Sub(b.Created()) >= s.cfg.DeliveryTimeout {
+			err = &DeliveryTimeoutError{Topic: b.Topic, Partition: b.Partition, Timeout: s.cfg.DeliveryTimeout, Records: b.NumRecords(), Last: err}
+		}
+		s.fail(b, err)
+		return
+	}
+	delay := time.Duration(0)
+	if !immediate {
+		delay = s.backoff(b.Attempts)
+	}
+	s.log.Debug("retrying batch", "topic", b.Topic, "partition", b.Partition, "attempt", b.Attempts, "err", err, "backoff", delay)
+	s.acc.Reenqueue(b, now.Add(delay))
+}
+
+func (s *Sender) complete(b *accumulator.Batch, baseOffset, logAppendTime int64) {
+	if s.cfg.Producer != nil {
+		s.cfg.Producer.Acked(b)
+	}
+	b.Complete(baseOffset, logAppendTime, nil, nil)
+	s.acc.Completed(b)
+}
+
+func (s *Sender) fail(b *accumulator.Batch, err error) {
+	if s.cfg.Producer != nil {
+		s.cfg.Producer.Failed(b, err)
+	}
+	var recErrs map[int32]error
+	var be *BatchError
+	if errors.As(err, &be) {
+		recErrs = be.RecordErrors
+	}
+	b.Complete(-1, -1, err, recErrs)
+	s.acc.Completed(b)
+}

@@ -1,0 +1,261 @@
+package sender
+
+// Idempotence (KIP-98, KIP-360, on by default since KIP-679).
+//
+// The producer gets a producer id and epoch from InitProducerId and stamps
+// each batch with them and a per-partition sequence, advanced by the batch's
+// record count. The broker accepts a batch only if its sequence is the next
+// one it expects for the partition, and answers an exact duplicate with
+// success, so retries can neither duplicate nor reorder records.
+//
+// The bookkeeping lives here, owned by the sender goroutine:
+//   - Sequences are assigned when a batch is first drained (Options), so a
+//     partition's sequences follow its queue order.
+//   - A batch keeps its sequence for every retry. Re-enqueued batches go
+//     back into their queue in sequence order, and a retried batch is drained
+//     only when it is its partition's first unacknowledged sequence (Allow);
+//     later batches wait behind it. That is what keeps order with up to five
+//     requests in flight.
+//   - A batch that fails for good after it may have reached the broker
+//     leaves a hole in the sequence. The producer then bumps its epoch with
+//     InitProducerId carrying the current id and epoch (KIP-360): once
+//     nothing is in flight, sequences restart at 0 under the new epoch and
+//     batches waiting for a retry are restamped in order.
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/tributary-go/tributary/accumulator"
+	"github.com/tributary-go/tributary/protocol"
+)
+
+// InitFunc obtains a producer id and epoch. current is the id and epoch
+// being replaced (-1, -1 at first), which lets a KIP-360 broker bump the
+// epoch of the same id.
+type InitFunc func(ctx context.Context, currentID int64, currentEpoch int16) (id int64, epoch int16, err error)
+
+// Idempotence implements ProducerState for the idempotent producer.
+// Methods other than Start and Close are called by the sender goroutine.
+type Idempotence struct {
+	init InitFunc
+
+	mu       sync.Mutex
+	id       int64 // guarded by mu
+	epoch    int16 // guarded by mu
+	ready    bool  // id valid and no bump pending; guarded by mu
+	fetching bool  // an InitProducerId call is running; guarded by mu
+	fatal    error // a non-retriable InitProducerId failure; guarded by mu
+	retryAt  time.Time // no new InitProducerId before; guarded by mu
+	failures int       // consecutive InitProducerId failures; guarded by mu
+	wake     func()
+	backoff  func(attempt int) time.Duration
+
+	// Owned by the sender goroutine.
+	parts      map[topicPartition]*partitionSeq
+	bumpNeeded bool
+	seenID     int64 // the id and epoch sequences were last numbered for
+	seenEpoch  int16
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+type topicPartition struct {
+	topic     string
+	partition int32
+}
+
+// partitionSeq is one partition's sequence state.
+type partitionSeq struct {
+	next    int32                // the sequence the next new batch gets
+	unacked []*accumulator.Batch // stamped, neither acked nor failed; in sequence order
+}
+
+// NewIdempotence returns the idempotence state. wake nudges the sender when
+// a producer id arrives.
+// backoff spaces failed InitProducerId attempts.
+func NewIdempotence(init InitFunc, wake func(), backoff func(attempt int) time.Duration) *Idempotence {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Idempotence{init: init, wake: wake, backoff: backoff, id: -1, epoch: -1, seenID: -1, seenEpoch: -1,
+		parts: map[topicPartition]*partitionSeq{}, ctx: ctx, cancel: cancel}
+}
+
+// Close stops a running InitProducerId and waits for it.
+func (m *Idempotence) Close() {
+	m.cancel()
+	m.wg.Wait()
+}
+
+// Err returns the fatal error that stopped the producer id, if any.
+func (m *Idempotence) Err() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.fatal
+}
+
+// ProducerID returns the current id and epoch.
+func (m *Idempotence) ProducerID() (int64, int16) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.id, m.epoch
+}
+
+// Ready reports whether batches may be drained, given the number of
+// requests in flight. It starts InitProducerId when no id is known, and an
+// epoch bump once one is needed and nothing is in flight; when a new id or
+// epoch has arrived it renumbers the waiting batches.
+func (m *Idempotence) Ready(inflight int) bool {
+	m.mu.Lock()
+	ready, fetching, fatal, id, epoch := m.ready, m.fetching, m.fatal, m.id, m.epoch
+	if fatal == nil && m.bumpNeeded && ready && inflight == 0 {
+		m.bumpNeeded = false
+		m.ready, ready = false, false
+	}
+	m.mu.Unlock()
+	if fatal != nil {
+		return false
+	}
+	if !ready {
+		if !fetching {
+			m.fetch()
+		}
+		return false
+	}
+	if id != m.seenID || epoch != m.seenEpoch {
+		m.seenID, m.seenEpoch = id, epoch
+		m.resetSequences()
+	}
+	return !m.bumpNeeded
+}
+
+// fetch runs InitProducerId in the background.
+func (m *Idempotence) fetch() {
+	m.mu.Lock()
+	if m.fetching || time.Now().Before(m.retryAt) {
+		m.mu.Unlock()
+		return
+	}
+	m.fetching = true
+	id, epoch := m.id, m.epoch
+	m.mu.Unlock()
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		nid, nepoch, err := m.init(m.ctx, id, epoch)
+		m.mu.Lock()
+		m.fetching = false
+		if err != nil {
+			// A Kafka error the broker marks non-retriable (authorization,
+			// fencing) is fatal; connection trouble is retried.
+			var ke *protocol.Error
+			if m.ctx.Err() == nil && errors.As(err, &ke) && !ke.Retriable {
+				m.fatal = err
+			}
+			m.failures++
+			m.retryAt = time.Now().Add(m.backoff(m.failures))
+			m.mu.Unlock()
+			m.wake()
+			return
+		}
+		m.failures = 0
+		m.id, m.epoch, m.ready = nid, nepoch, true
+		m.mu.Unlock()
+		m.wake()
+	}()
+}
+
+// resetSequences renumbers every partition's waiting batches from 0 under
+// the current id and epoch. Nothing is in flight when it runs.
+func (m *Idempotence) resetSequences() {
+	id, epoch := m.ProducerID()
+	for _, ps := range m.parts {
+		ps.next = 0
+		for _, b := range ps.unacked {
+			if b.Closed() {
+				_ = b.Restamp(id, epoch, ps.next)
+			}
+			ps.next = addSeq(ps.next, b.NumRecords())
+		}
+	}
+}
+
+func (m *Idempotence) part(b *accumulator.Batch) *partitionSeq {
+	tp := topicPartition{b.Topic, b.Partition}
+	ps := m.parts[tp]
+	if ps == nil {
+		ps = &partitionSeq{}
+		m.parts[tp] = ps
+	}
+	return ps
+}
+
+// Allow implements accumulator.DrainGate: a retried batch goes only when it
+// is its partition's first unacknowledged sequence.
+func (m *Idempotence) Allow(b *accumulator.Batch) bool {
+	ps := m.part(b)
+	if b.HasSequence() {
+		return len(ps.unacked) > 0 && ps.unacked[0] == b
+	}
+	// A new batch waits while an earlier one of its partition is queued for
+	// a retry, so it cannot overtake it.
+	for _, u := range ps.unacked {
+		if !u.InFlight {
+			return false
+		}
+	}
+	return true
+}
+
+// Options implements accumulator.DrainGate: it assigns the next sequence.
+func (m *Idempotence) Options(b *accumulator.Batch) protocol.BatchOptions {
+	id, epoch := m.ProducerID()
+	ps := m.part(b)
+	seq := ps.next
+	ps.next = addSeq(ps.next, b.NumRecords())
+	ps.unacked = append(ps.unacked, b)
+	return protocol.BatchOptions{ProducerID: id, ProducerEpoch: epoch, BaseSequence: seq}
+}
+
+// Acked implements ProducerState.
+func (m *Idempotence) Acked(b *accumulator.Batch) { m.remove(b) }
+
+// Failed implements ProducerState: a stamped batch that fails leaves a gap,
+// so the epoch must be bumped before its partition's later sequences can be
+// accepted.
+func (m *Idempotence) Failed(b *accumulator.Batch, err error) {
+	if !b.HasSequence() {
+		return
+	}
+	if m.remove(b) {
+		m.bumpNeeded = true
+	}
+}
+
+// remove drops b from its partition's unacked list and reports whether it
+// was there.
+func (m *Idempotence) remove(b *accumulator.Batch) bool {
+	ps := m.parts[topicPartition{b.Topic, b.Partition}]
+	if ps == nil {
+		return false
+	}
+	for i, u := range ps.unacked {
+		if u == b {
+			ps.unacked = append(ps.unacked[:i], ps.unacked[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// addSeq advances a sequence by n, wrapping at int32 as Kafka does.
+func addSeq(seq int32, n int) int32 {
+	s := int64(seq) + int64(n)
+	if s > int64(^uint32(0)>>1) {
+		s -= int64(^uint32(0)>>1) + 1
+	}
+	return int32(s)
+}

@@ -1,0 +1,365 @@
+package sender
+
+// The sender is one goroutine that owns everything between the accumulator
+// and the sockets: which batches go in which request, the in-flight window
+// per broker, retries, and completing batches. Connections deliver
+// responses on their own goroutines, which only post them to the sender's
+// channel; all state changes happen here, in one place, so no lock guards
+// the in-flight bookkeeping. This is the Java producer's Sender.run() loop
+// in Go: wait for a wake-up (a batch filled, linger expired, a response or a
+// connection arrived), handle responses, drain what is ready, send.
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/tributary-go/tributary/accumulator"
+	"github.com/tributary-go/tributary/internal/conn"
+	"github.com/tributary-go/tributary/metadata"
+	"github.com/tributary-go/tributary/protocol"
+)
+
+// Config holds the sender's settings, named after the Java properties.
+type Config struct {
+	Acks            int16         // acks: -1 (all), 0 or 1
+	MaxInFlight     int           // max.in.flight.requests.per.connection
+	MaxRequestSize  int           // max.request.size
+	RequestTimeout  time.Duration // request.timeout.ms (also the broker-side timeout)
+	DeliveryTimeout time.Duration // delivery.timeout.ms
+	Retries         int           // retries
+	RetryBackoff    time.Duration // retry.backoff.ms
+	RetryBackoffMax time.Duration // retry.backoff.max.ms
+	// TransactionalID is sent on every Produce request (transactions).
+	TransactionalID *string
+	// Producer supplies producer ids and sequences when idempotence is on;
+	// nil means batches carry no producer state.
+	Producer ProducerState
+	// Load receives queue depths for adaptive partitioning; may be nil.
+	Load   accumulator.LoadFunc
+	Logger *slog.Logger
+}
+
+// ProducerState is the idempotence hook: it gates which batches may be sent
+// and stamps them, and it learns each batch's fate. The sender calls it
+// only from its own goroutine.
+type ProducerState interface {
+	accumulator.DrainGate
+	// Ready reports whether a producer id is available (false while
+	// InitProducerId is in progress); nothing is drained until it is.
+	// inflight is the number of requests outstanding.
+	Ready(inflight int) bool
+	// Acked records a successful batch; Failed a batch that will not be
+	// retried.
+	Acked(b *accumulator.Batch)
+	Failed(b *accumulator.Batch, err error)
+	// Err returns a fatal error (e.g. CLUSTER_AUTHORIZATION_FAILED from
+	// InitProducerId): every queued batch fails with it.
+	Err() error
+}
+
+// Sender drains the accumulator into Produce requests. Create it with New;
+// Start runs its goroutine; Close stops it. Its methods are safe for
+// concurrent use.
+type Sender struct {
+	cfg  Config
+	acc  *accumulator.Accumulator
+	meta *metadata.Metadata
+	pool *conn.Pool
+	log  *slog.Logger
+
+	responses chan *inflight // posted by connection goroutines
+	connReady chan struct{}  // a background dial finished
+	closing   chan struct{}  // Close called: drain everything, then stop
+	force     chan struct{}  // the close deadline passed: fail what remains
+	done      chan struct{}  // closed when run returns
+	closeOnce sync.Once
+	forceOnce sync.Once
+
+	// Owned by the run goroutine.
+	inflight map[int32]int // requests outstanding per node
+	total    int           // requests outstanding in all
+}
+
+// inflight is one Produce request on the wire and its batches.
+type inflight struct {
+	node    int32
+	batches []*accumulator.Batch
+	sent    time.Time
+	resp    *protocol.ProduceResponse
+	err     error
+}
+
+// New returns a sender. It does not start any goroutine.
+func New(cfg Config, acc *accumulator.Accumulator, meta *metadata.Metadata, pool *conn.Pool) *Sender {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 5
+	}
+	return &Sender{
+		cfg: cfg, acc: acc, meta: meta, pool: pool, log: log,
+		responses: make(chan *inflight, 1024),
+		connReady: make(chan struct{}, 1),
+		closing:   make(chan struct{}),
+		force:     make(chan struct{}),
+		done:      make(chan struct{}),
+		inflight:  make(map[int32]int),
+	}
+}
+
+// ConnReady is the callback for conn.Pool: a background dial finished.
+func (s *Sender) ConnReady() {
+	select {
+	case s.connReady <- struct{}{}:
+	default:
+	}
+}
+
+// Start runs the send loop in a new goroutine owned by the Sender.
+func (s *Sender) Start() { go s.run() }
+
+// Close asks the sender to send everything queued and stop once nothing is
+// queued or in flight. If ctx ends first, queued batches fail with
+// accumulator.ErrAborted and in-flight ones with the connection's error.
+// Close blocks until the goroutine has returned.
+func (s *Sender) Close(ctx context.Context) error {
+	s.closeOnce.Do(func() { close(s.closing) })
+	select {
+	case <-s.done:
+		return nil
+	case <-ctx.Done():
+	}
+	s.forceOnce.Do(func() { close(s.force) })
+	<-s.done
+	return ctx.Err()
+}
+
+// Wake nudges the loop (e.g. when a flush begins).
+func (s *Sender) Wake() { s.ConnReady() }
+
+func (s *Sender) run() {
+	defer close(s.done)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	closing := false
+	closingCh := s.closing
+	for {
+		now := time.Now()
+		select {
+		case <-s.force:
+			s.abort(now)
+			return
+		default:
+		}
+		wait := s.sendReady(now)
+		if closing && s.total == 0 && !s.acc.Appending() && s.acc.Queued() == 0 {
+			return
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		timer.Reset(wait)
+		select {
+		case r := <-s.responses:
+			s.handle(r, time.Now())
+		case <-s.acc.Wake():
+		case <-s.connReady:
+		case <-timer.C:
+		case <-closingCh:
+			closing = true
+			s.acc.Close()
+			closingCh = nil // a closed channel: stop selecting it
+		case <-s.force:
+			s.abort(time.Now())
+			return
+		}
+	}
+}
+
+// sendReady drains and sends every ready batch, fails expired ones, and
+// returns how long the loop may sleep.
+func (s *Sender) sendReady(now time.Time) time.Duration {
+	wait := 100 * time.Millisecond
+	snap := s.meta.Snapshot()
+	leaders := snapshotLeaders{snap}
+
+	for _, b := range s.acc.Expire(now) {
+		s.fail(b, &DeliveryTimeoutError{Topic: b.Topic, Partition: b.Partition, Timeout: s.cfg.DeliveryTimeout, Records: b.NumRecords()})
+	}
+	if s.cfg.Producer != nil && !s.cfg.Producer.Ready(s.total) {
+		if err := s.cfg.Producer.Err(); err != nil {
+			for _, b := range s.acc.AbortAll() {
+				s.fail(b, &FatalError{Err: err})
+			}
+			return wait
+		}
+		return 10 * time.Millisecond
+	}
+
+	ready := s.acc.Ready(leaders, now, s.cfg.Load)
+	if len(ready.UnknownLeaders) > 0 {
+		s.meta.RequestUpdate()
+		for _, t := range ready.UnknownLeaders {
+			s.meta.Touch(t)
+		}
+		wait = min(wait, 50*time.Millisecond)
+	}
+	if ready.NextCheck > 0 {
+		wait = min(wait, ready.NextCheck)
+	}
+
+	nodes := ready.Nodes[:0]
+	conns := make(map[int32]*conn.Conn, len(ready.Nodes))
+	for _, n := range ready.Nodes {
+		if s.inflight[n] >= s.cfg.MaxInFlight {
+			continue
+		}
+		br, ok := snap.Brokers[n]
+		if !ok {
+			s.meta.RequestUpdate()
+			continue
+		}
+		c, retryIn, ok := s.pool.Ready(n, br.Addr(), conn.PurposeProduce)
+		if !ok {
+			if retryIn > 0 {
+				wait = min(wait, retryIn)
+			}
+			continue
+		}
+		conns[n] = c
+		nodes = append(nodes, n)
+	}
+	if len(nodes) == 0 {
+		return wait
+	}
+	byNode, err := s.acc.Drain(leaders, nodes, s.cfg.MaxRequestSize, now, s.gate())
+	if err != nil {
+		s.log.Error("closing a batch failed", "err", err)
+	}
+	for node, batches := range byNode {
+		s.send(node, conns[node], batches, now)
+	}
+	return wait
+}
+
+func (s *Sender) gate() accumulator.DrainGate {
+	if s.cfg.Producer == nil {
+		return nil
+	}
+	return s.cfg.Producer
+}
+
+// send writes one Produce request carrying batches to node.
+func (s *Sender) send(node int32, c *conn.Conn, batches []*accumulator.Batch, now time.Time) {
+	v, err := c.Version(protocol.KeyProduce)
+	if err != nil {
+		for _, b := range batches {
+			s.fail(b, err)
+		}
+		return
+	}
+	req := &protocol.ProduceRequest{
+		TransactionalID: s.cfg.TransactionalID,
+		Acks:            s.cfg.Acks,
+		TimeoutMillis:   int32(s.cfg.RequestTimeout / time.Millisecond),
+	}
+	for _, b := range batches {
+		b.InFlight = true
+		b.Attempts++
+		i := len(req.Topics) - 1
+		if i < 0 || req.Topics[i].Name != b.Topic {
+			i = topicIndex(req.Topics, b.Topic)
+			if i < 0 {
+				req.Topics = append(req.Topics, protocol.ProduceRequestTopic{Name: b.Topic})
+				i = len(req.Topics) - 1
+			}
+		}
+		req.Topics[i].Partitions = append(req.Topics[i].Partitions, protocol.ProduceRequestPartition{Index: b.Partition, Records: b.Encoded()})
+	}
+	in := &inflight{node: node, batches: batches, sent: now}
+	s.inflight[node]++
+	s.total++
+	expect := s.cfg.Acks != 0
+	c.Send(req, v, expect, func(resp protocol.Response, err error) {
+		if r, ok := resp.(*protocol.ProduceResponse); ok {
+			in.resp = r
+		}
+		in.err = err
+		s.responses <- in
+	})
+}
+
+func topicIndex(ts []protocol.ProduceRequestTopic, name string) int {
+	for i := range ts {
+		if ts[i].Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// abort fails everything still queued and waits for in-flight requests to
+// be answered or their connections to fail.
+func (s *Sender) abort(now time.Time) {
+	s.acc.Close()
+	for _, b := range s.acc.AbortAll() {
+		s.fail(b, ErrClosedBeforeSent)
+	}
+	if s.total > 0 {
+		s.pool.Close() // fails every pending request at once
+	}
+	for s.total > 0 {
+		r := <-s.responses
+		s.inflight[r.node]--
+		s.total--
+		err := r.err
+		if err == nil {
+			s.completeResponse(r, now, false)
+			continue
+		}
+		for _, b := range r.batches {
+			s.fail(b, errors.Join(ErrClosedInFlight, err))
+		}
+	}
+	// Appends that raced with Close may have queued more; appends waiting
+	// for memory give up now.
+	s.acc.Pool().Close()
+	for s.acc.Appending() {
+		time.Sleep(time.Millisecond)
+	}
+	for _, b := range s.acc.AbortAll() {
+		s.fail(b, ErrClosedBeforeSent)
+	}
+}
+
+// backoff returns the retry delay for a batch's next attempt: exponential
+// from retry.backoff.ms, doubling per attempt up to retry.backoff.max.ms,
+// with ±20% jitter (KIP-580).
+func (s *Sender) backoff(attempts int) time.Duration {
+	d := s.cfg.RetryBackoff
+	for i := 1; i < attempts && d < s.cfg.RetryBackoffMax; i++ {
+		d *= 2
+	}
+	if s.cfg.RetryBackoffMax > 0 && d > s.cfg.RetryBackoffMax {
+		d = s.cfg.RetryBackoffMax
+	}
+	jitter := 0.8 + 0.4*rand.Float64()
+	return time.Duration(float64(d) * jitter)
+}
+
+// snapshotLeaders adapts a metadata snapshot to accumulator.Leaders.
+type snapshotLeaders struct{ s *metadata.Snapshot }
+
+func (l snapshotLeaders) Leader(topic string, partition int32) (int32, bool) {
+	b, ok := l.s.Leader(topic, partition)
+	return b.NodeID, ok
+}
