@@ -43,11 +43,11 @@ type Idempotence struct {
 	init InitFunc
 
 	mu       sync.Mutex
-	id       int64 // guarded by mu
-	epoch    int16 // guarded by mu
-	ready    bool  // id valid and no bump pending; guarded by mu
-	fetching bool  // an InitProducerId call is running; guarded by mu
-	fatal    error // a non-retriable InitProducerId failure; guarded by mu
+	id       int64     // guarded by mu
+	epoch    int16     // guarded by mu
+	ready    bool      // id valid and no bump pending; guarded by mu
+	fetching bool      // an InitProducerId call is running; guarded by mu
+	fatal    error     // a non-retriable InitProducerId failure; guarded by mu
 	retryAt  time.Time // no new InitProducerId before; guarded by mu
 	failures int       // consecutive InitProducerId failures; guarded by mu
 	wake     func()
