@@ -39,6 +39,7 @@
 // ends.
 //
 //	pool := conn.NewPool(&conn.Config{ClientID: "app"}, nil)
+//	defer pool.Close()
 //	md := metadata.New(metadata.Config{AllowAutoTopicCreation: true},
 //		metadata.NewPoolFetcher(pool, []string{"localhost:9092"}))
 //	md.Start()

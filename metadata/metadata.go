@@ -139,7 +139,8 @@ func (m *Metadata) Start() {
 
 // Close stops the refresher, cancelling a fetch in progress, and waits for
 // it to exit; WaitForTopic calls in progress and later fail with ErrClosed.
-// It is safe for concurrent use and idempotent.
+// It does not close the Fetcher (or its pool), which the caller owns. It is
+// safe for concurrent use and idempotent.
 func (m *Metadata) Close() {
 	m.mu.Lock()
 	if !m.closed {

@@ -3,6 +3,7 @@ package metadata
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -245,6 +246,18 @@ func TestBuildSnapshot(t *testing.T) {
 
 	_, retry = buildSnapshot(emptySnapshot, cluster(topic("ok", 0, []int32{1}, 1)), []string{"ok"}, time.Now())
 	assert.False(t, retry)
+
+	// A requested topic the broker left out is asked about again.
+	_, retry = buildSnapshot(emptySnapshot, cluster(), []string{"left-out"}, time.Now())
+	assert.True(t, retry)
+
+	// An absurd partition id is ignored rather than allocated for.
+	hostile := cluster(topic("h", 0, []int32{1}, 1))
+	hostile.Topics[0].Partitions = append(hostile.Topics[0].Partitions,
+		protocol.MetadataPartition{PartitionIndex: math.MaxInt32, LeaderID: 1, LeaderEpoch: 1})
+	s, retry = buildSnapshot(emptySnapshot, hostile, []string{"h"}, time.Now())
+	assert.True(t, retry)
+	assert.Len(t, s.Topics["h"].Partitions, 1)
 }
 
 // TestHotPathsDoNotAllocate: Snapshot, Touch and Leader run on every send.

@@ -56,6 +56,10 @@ type Snapshot struct {
 	Updated time.Time
 }
 
+// maxPartitionGap bounds how far past a topic's partition count an id in a
+// Metadata response may be before it is ignored as garbage.
+const maxPartitionGap = 1024
+
 var emptySnapshot = &Snapshot{Brokers: map[int32]Broker{}, Topics: map[string]*Topic{}, ControllerID: -1}
 
 // Leader returns the broker leading the partition, if the partition is
@@ -124,9 +128,14 @@ func buildSnapshot(prev *Snapshot, resp *protocol.MetadataResponse, requested []
 		if pt := prev.Topics[t.Name]; pt != nil && (pt.ID == t.ID || pt.ID == [16]byte{} || t.ID == [16]byte{}) {
 			old = pt
 		}
-		n := 0
+		// Partition ids are dense from 0. Allow gaps, but not an id so
+		// far past the count that a bad answer could make us allocate
+		// gigabytes.
+		n, limit := 0, len(rt.Partitions)+maxPartitionGap
 		for _, rp := range rt.Partitions {
-			n = max(n, int(rp.PartitionIndex)+1)
+			if int(rp.PartitionIndex) < limit {
+				n = max(n, int(rp.PartitionIndex)+1)
+			}
 		}
 		t.Partitions = make([]Partition, n)
 		for j := range t.Partitions {
@@ -135,7 +144,8 @@ func buildSnapshot(prev *Snapshot, resp *protocol.MetadataResponse, requested []
 			t.Partitions[j] = Partition{ID: int32(j), Leader: -1, LeaderEpoch: -1, Err: protocol.ErrLeaderNotAvailable}
 		}
 		for _, rp := range rt.Partitions {
-			if rp.PartitionIndex < 0 {
+			if rp.PartitionIndex < 0 || int(rp.PartitionIndex) >= n {
+				retry = true
 				continue
 			}
 			p := Partition{ID: rp.PartitionIndex, Leader: rp.LeaderID, LeaderEpoch: rp.LeaderEpoch, Err: protocol.ErrorForCode(rp.ErrorCode)}
@@ -153,6 +163,9 @@ func buildSnapshot(prev *Snapshot, resp *protocol.MetadataResponse, requested []
 		}
 		t.Available = available(t.Partitions, next.Brokers)
 	}
+	// Brokers answer for every topic asked about; a topic left out is
+	// asked about again, with backoff, rather than waited on forever.
+	retry = retry || len(next.Topics) < len(want)
 	return next, retry
 }
 

@@ -188,8 +188,9 @@ func (c *Conn) FinalizedFeature(name string) (int16, bool) {
 // Do sends req at the negotiated version and waits for its response, the
 // connection's death or the end of ctx. If ctx ends first, Do returns
 // ctx.Err() and the response is discarded when it arrives; the connection
-// stays usable. req must not be modified until Do returns. Do blocks; it is
-// safe for concurrent use.
+// stays usable. req must not be modified until Do returns, nor ever after a
+// Do cut short by ctx: the connection may still be writing it. Do blocks;
+// it is safe for concurrent use.
 func (c *Conn) Do(ctx context.Context, req protocol.Request) (protocol.Response, error) {
 	v, err := c.Version(req.Key())
 	if err != nil {

@@ -64,6 +64,8 @@ type Pool struct {
 	cancel  context.CancelFunc
 	dials   sync.WaitGroup // background dials; Add only under mu while !closed
 
+	closeDone chan struct{} // closed when Close has finished
+
 	mu      sync.Mutex
 	nodes   map[int32]*node // guarded by mu
 	retired []*Conn         // guarded by mu: dropped, goroutines maybe still exiting
@@ -93,7 +95,7 @@ func NewPool(cfg *Config, onReady func()) *Pool {
 			rc.Logger = cfg.Logger
 		}
 	}
-	p := &Pool{cfg: cfg, log: rc.Logger, onReady: onReady, nodes: make(map[int32]*node)}
+	p := &Pool{cfg: cfg, log: rc.Logger, onReady: onReady, nodes: make(map[int32]*node), closeDone: make(chan struct{})}
 	p.backoff = func(failures int) time.Duration {
 		return Backoff(failures-1, rc.ReconnectBackoff, rc.ReconnectBackoffMax)
 	}
@@ -331,9 +333,10 @@ func (p *Pool) Close() {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
-		p.dials.Wait()
+		<-p.closeDone
 		return
 	}
+	defer close(p.closeDone)
 	p.closed = true
 	var all []*Conn
 	for _, n := range p.nodes {
