@@ -214,7 +214,8 @@ func (a *Accumulator) track(b *Batch) {
 }
 
 // Deallocate returns a completed batch's memory to the pool. It is called
-// once per batch, after its callbacks ran.
+// once per batch, after its callbacks ran. A batch split from a larger one
+// releases the larger one once all its halves are released.
 func (a *Accumulator) Deallocate(b *Batch) {
 	a.incMu.Lock()
 	_, tracked := a.incomplete[b]
@@ -225,7 +226,11 @@ func (a *Accumulator) Deallocate(b *Batch) {
 	}
 	if b.buf != nil {
 		a.pool.Deallocate(b.buf)
-		b.buf, b.encoded = nil, nil
+		b.buf = nil
+	}
+	b.encoded = nil
+	if p := b.splitFrom; p != nil && p.splitOpen.Add(-1) == 0 {
+		a.Deallocate(p)
 	}
 }
 

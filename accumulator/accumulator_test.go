@@ -184,7 +184,7 @@ func TestReenqueueKeepsSequenceOrderAndBackoff(t *testing.T) {
 
 type gateFunc func(*Batch) protocol.BatchOptions
 
-func (g gateFunc) Allow(*Batch) bool                      { return true }
+func (g gateFunc) Allow(*Batch, int32) bool               { return true }
 func (g gateFunc) Options(b *Batch) protocol.BatchOptions { return g(b) }
 
 func TestExpireOldestFirst(t *testing.T) {

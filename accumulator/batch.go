@@ -131,6 +131,11 @@ type Batch struct {
 	RetryAt time.Time
 	// InFlight is true while a request carrying the batch is outstanding.
 	InFlight bool
+	// Node is the broker the batch was last sent to; owned by the sender.
+	Node int32
+
+	splitFrom *Batch       // the batch this one was split from, if any
+	splitOpen atomic.Int32 // on a split parent: children not yet deallocated
 
 	// Producer state stamped at first drain (idempotence).
 	ProducerID    int64

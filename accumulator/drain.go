@@ -125,8 +125,8 @@ func containsNode(nodes []int32, n int32) bool {
 // idempotent producer uses it to keep sequences in order.
 type DrainGate interface {
 	// Allow reports whether b, the first batch of its partition, may be
-	// sent now.
-	Allow(b *Batch) bool
+	// sent now to node, the partition's current leader.
+	Allow(b *Batch, node int32) bool
 	// Options returns the state to encode a never-sent batch with; it is
 	// called once per batch, in drain order, so it may assign sequences.
 	Options(b *Batch) protocol.BatchOptions
@@ -160,7 +160,7 @@ func (a *Accumulator) Drain(leaders Leaders, nodes []int32, maxRequestSize int, 
 				continue
 			}
 			dq.mu.Lock()
-			b := a.takeFirstLocked(dq, now, gate, sizes[node], maxRequestSize, len(out[node]) > 0, &firstErr)
+			b := a.takeFirstLocked(dq, node, now, gate, sizes[node], maxRequestSize, len(out[node]) > 0, &firstErr)
 			dq.mu.Unlock()
 			if b != nil {
 				out[node] = append(out[node], b)
@@ -173,7 +173,7 @@ func (a *Accumulator) Drain(leaders Leaders, nodes []int32, maxRequestSize int, 
 }
 
 // takeFirstLocked pops the deque's first batch if it may be sent now and fits.
-func (a *Accumulator) takeFirstLocked(dq *deque, now time.Time, gate DrainGate, used, limit int, haveSome bool, errp *error) *Batch {
+func (a *Accumulator) takeFirstLocked(dq *deque, node int32, now time.Time, gate DrainGate, used, limit int, haveSome bool, errp *error) *Batch {
 	if len(dq.batches) == 0 {
 		return nil
 	}
@@ -181,7 +181,7 @@ func (a *Accumulator) takeFirstLocked(dq *deque, now time.Time, gate DrainGate, 
 	if !b.RetryAt.IsZero() && now.Before(b.RetryAt) {
 		return nil
 	}
-	if gate != nil && !gate.Allow(b) {
+	if gate != nil && !gate.Allow(b, node) {
 		return nil
 	}
 	if !b.Closed() {

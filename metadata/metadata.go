@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tributary-go/tributary/internal/conn"
 	"github.com/tributary-go/tributary/protocol"
 )
 
@@ -203,7 +204,9 @@ func (m *Metadata) trackLocked(topic string) *topicUse {
 // matches ErrUnknownTopic and ctx's error (and the last error seen for the
 // topic or the last fetch error, if any). A non-retriable error for the
 // topic, such as TOPIC_AUTHORIZATION_FAILED or INVALID_TOPIC_EXCEPTION, is
-// returned at once as a *TopicError. It is safe for concurrent use.
+// returned at once as a *TopicError, and so is a last fetch error matching
+// conn.ErrAuthentication (SASL refused, TLS trust failed). It is safe for
+// concurrent use.
 func (m *Metadata) WaitForTopic(ctx context.Context, topic string) (*Topic, error) {
 	if t := m.snap.Load().Topics[topic]; t != nil && len(t.Partitions) > 0 {
 		m.Touch(topic)
@@ -238,6 +241,12 @@ func (m *Metadata) WaitForTopic(ctx context.Context, topic string) (*Topic, erro
 		case t.Err != nil && !protocol.IsRetriable(t.Err):
 			m.RequestUpdate() // so that a fix (say, a new ACL) is seen soon
 			return nil, &TopicError{Topic: topic, Err: t.Err}
+		}
+		if errors.Is(lastErr, conn.ErrAuthentication) {
+			// Refused credentials or an untrusted certificate: waiting
+			// will not help (Java's AuthenticationException).
+			m.RequestUpdate()
+			return nil, &TopicError{Topic: topic, Err: lastErr}
 		}
 		m.RequestUpdate()
 		select {

@@ -18,6 +18,7 @@ package producer
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,6 +30,7 @@ import (
 	"time"
 
 	"github.com/tributary-go/tributary/internal/compress"
+	"github.com/tributary-go/tributary/internal/sasl"
 	"github.com/tributary-go/tributary/partitioner"
 )
 
@@ -40,8 +42,8 @@ var ErrInvalidConfig = errors.New("producer: invalid configuration")
 // ConfigError reports a rejected setting. Key is the Java property name
 // (also for settings made with options); Value is the rejected value as the
 // Java property would spell it (durations in milliseconds), empty when there
-// is none; Reason states the rule and names any other setting involved.
-// It matches ErrInvalidConfig.
+// is none, and "[hidden]" for passwords and keys; Reason states the rule and
+// names any other setting involved. It matches ErrInvalidConfig.
 type ConfigError struct {
 	Key    string
 	Value  string
@@ -52,7 +54,7 @@ func (e *ConfigError) Error() string {
 	if e.Value == "" {
 		return fmt.Sprintf("producer: invalid configuration %s: %s", e.Key, e.Reason)
 	}
-	return fmt.Sprintf("producer: invalid configuration %s=%s: %s", e.Key, e.Value, e.Reason)
+	return fmt.Sprintf("producer: invalid configuration %s=%s: %s", e.Key, displayValue(e.Key, e.Value), e.Reason)
 }
 
 // Is reports whether target is ErrInvalidConfig.
@@ -153,6 +155,15 @@ type config struct {
 	logger       *slog.Logger                                                      // Go-only
 	dial         func(ctx context.Context, network, addr string) (net.Conn, error) // Go-only; nil = net.Dialer
 
+	// Security (security.go). Secrets are held as secret values, which
+	// never print.
+	securityProtocol string         // security.protocol; "" = PLAINTEXT
+	tlsOption        *tls.Config    // WithTLS (a clone); nil when not given
+	ssl              sslSettings    // ssl.* properties
+	sasl             saslSettings   // sasl.* properties or a WithSASL* option
+	tlsConfig        *tls.Config    // set by validate: nil without TLS
+	mechanism        sasl.Mechanism // set by validate: nil without SASL
+
 	// explicit holds the Java keys set by an option or a property.
 	explicit map[string]bool
 	// idempotenceDisabledReason is set by validate when idempotence, left
@@ -244,6 +255,9 @@ func (c *config) validate() error {
 		return err
 	}
 	if err := c.validateIdempotence(); err != nil {
+		return err
+	}
+	if err := c.validateSecurity(); err != nil {
 		return err
 	}
 	if len(c.ignored) > 0 {
@@ -481,4 +495,79 @@ func millis(d time.Duration) string {
 		return strconv.FormatInt(int64(d/time.Millisecond), 10)
 	}
 	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', -1, 64)
+}
+
+// String lists the settings by their Java property names, with passwords
+// and keys hidden, so that a config can be logged or printed safely.
+func (c *config) String() string {
+	var b strings.Builder
+	b.WriteString("producer.config{")
+	for i, a := range c.settings() {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(a.Key)
+		b.WriteByte('=')
+		b.WriteString(a.Value.String())
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// Format prints String for every verb (%v, %+v, %#v, %s, …): no verb may
+// reach a field holding a secret.
+func (c *config) Format(f fmt.State, _ rune) { fmt.Fprint(f, c.String()) }
+
+// LogValue logs the settings as a group, secrets hidden.
+func (c *config) LogValue() slog.Value { return slog.GroupValue(c.settings()...) }
+
+// settings returns the main settings, secrets hidden.
+func (c *config) settings() []slog.Attr {
+	attrs := []slog.Attr{
+		slog.String(keyBootstrapServers, strings.Join(c.bootstrap, ",")),
+		slog.String(keyClientID, c.clientID),
+		slog.String(keyAcks, Acks(c.acks).String()),
+		slog.Int(keyBatchSize, c.batchSize),
+		slog.String(keyLinger, millis(c.linger)),
+		slog.Int64(keyBufferMemory, c.bufferMemory),
+		slog.String(keyCompressionType, c.compression.String()),
+		slog.Int(keyRetries, c.retries),
+		slog.String(keyRequestTimeout, millis(c.requestTimeout)),
+		slog.String(keyDeliveryTimeout, millis(c.deliveryTimeout)),
+		slog.Int(keyMaxInFlight, c.maxInFlight),
+		slog.Int(keyMaxRequestSize, c.maxRequestSize),
+		slog.Bool(keyIdempotence, c.idempotence),
+		slog.String(keyTransactionalID, c.transactionalID),
+	}
+	proto := c.securityProtocol
+	if proto == "" {
+		proto = protocolPlaintext
+	}
+	attrs = append(attrs, slog.String(keySecurityProtocol, proto))
+	if usesSASL(proto) {
+		attrs = append(attrs, slog.String(keySASLMechanism, c.sasl.mechanism), slog.String(keySASLUsername, c.sasl.user))
+		if c.sasl.pass != "" {
+			attrs = append(attrs, slog.String(keySASLPassword, "[hidden]"))
+		}
+	}
+	if usesTLS(proto) {
+		if c.tlsOption != nil {
+			attrs = append(attrs, slog.String("tls", "WithTLS"))
+		}
+		for _, kv := range [][2]string{
+			{keySSLTruststoreLocation, c.ssl.truststoreLocation},
+			{keySSLCALocation, c.ssl.caLocation},
+			{keySSLKeystoreLocation, c.ssl.keystoreLocation},
+			{keySSLCertificateLocation, c.ssl.certificateLocation},
+			{keySSLKeyLocation, c.ssl.keyLocation},
+		} {
+			if kv[1] != "" {
+				attrs = append(attrs, slog.String(kv[0], kv[1]))
+			}
+		}
+		if c.ssl.endpointIdentificationSet {
+			attrs = append(attrs, slog.String(keySSLEndpointIdentification, c.ssl.endpointIdentification))
+		}
+	}
+	return attrs
 }

@@ -2,6 +2,8 @@ package producer
 
 import (
 	"context"
+	"log/slog"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -32,7 +34,7 @@ func newCluster(t testing.TB, brokers int, partitions int32, topics ...string) *
 // when the test ends.
 func startProducer(t testing.TB, c *kfake.Cluster, opts ...Option) *Producer {
 	t.Helper()
-	all := append([]Option{WithBootstrapServers(c.ListenAddrs()...), WithMaxBlock(10 * time.Second)}, opts...)
+	all := append([]Option{WithBootstrapServers(c.ListenAddrs()...), WithMaxBlock(10 * time.Second), WithLogger(testLogger(t))}, opts...)
 	p, err := New(all...)
 	require.NoError(t, err)
 	t.Cleanup(func() {
@@ -159,4 +161,21 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// testLogger logs to stderr at the level in TRIBUTARY_TEST_LOG (debug,
+// info, warn) and discards otherwise, so test output stays readable.
+func testLogger(t testing.TB) *slog.Logger {
+	var lvl slog.Level
+	switch os.Getenv("TRIBUTARY_TEST_LOG") {
+	case "debug":
+		lvl = slog.LevelDebug
+	case "info":
+		lvl = slog.LevelInfo
+	case "warn":
+		lvl = slog.LevelWarn
+	default:
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 }

@@ -99,13 +99,14 @@ func newProducer(c *config) (*Producer, error) {
 		SoftwareName:        "tributary",
 		SoftwareVersion:     Version,
 		DialTimeout:         c.socketSetupTimeout,
-		RequestTimeout:      c.requestTimeout + 5*time.Second, // the broker answers within request.timeout.ms; allow for transit
+		RequestTimeout:      c.requestTimeout,
 		IdleTimeout:         c.connectionsMaxIdle,
 		ReconnectBackoff:    c.reconnectBackoff,
 		ReconnectBackoffMax: c.reconnectBackoffMax,
 		Dial:                c.dial,
 		Logger:              log,
 	}
+	applySecurity(ccfg, c)
 	var snd *sender.Sender
 	p.conns = conn.NewPool(ccfg, func() {
 		if snd != nil {

@@ -89,16 +89,23 @@ var partitionerClasses = map[string]string{
 }
 
 // PropertyNames returns, sorted, the Java producer property names that
-// NewFromProperties maps onto settings. It also accepts, without effect,
+// NewFromProperties maps onto settings, including security.protocol and
+// the ssl.* and sasl.* properties (with librdkafka's ssl.ca.location,
+// ssl.certificate.location, ssl.key.location, sasl.username,
+// sasl.password and sasl.mechanisms). It also accepts, without effect,
 // key.serializer and value.serializer (Go uses [Typed] and its
-// serializers), security.protocol=PLAINTEXT with any ssl.* or sasl.*
-// property (unused under PLAINTEXT, as in Java) and an empty
+// serializers), ssl.* and sasl.* properties that security.protocol does
+// not use (as Java does), a few Java-only security tunings, and an empty
 // interceptor.classes. It is safe for concurrent use.
 func PropertyNames() []string {
-	names := make([]string, 0, len(properties))
+	names := make([]string, 0, len(properties)+len(securityProperties)+1)
 	for k := range properties {
 		names = append(names, k)
 	}
+	for k := range securityProperties {
+		names = append(names, k)
+	}
+	names = append(names, keySecurityProtocol)
 	slices.Sort(names)
 	return names
 }
@@ -108,16 +115,15 @@ func PropertyNames() []string {
 // keys, unsupported features and malformed values are *ConfigErrors naming
 // the key; range and cross-setting rules are left to validate.
 func applyProperties(c *config, props map[string]string) error {
-	// Security comes later: anything but PLAINTEXT (Java's default) is
-	// refused before other keys, so that the error names the real cause.
-	if v, ok := props["security.protocol"]; ok {
-		switch strings.ToUpper(strings.TrimSpace(v)) {
-		case "PLAINTEXT":
-		case "SSL", "SASL_PLAINTEXT", "SASL_SSL":
-			return &ConfigError{Key: "security.protocol", Value: v, Reason: "not supported yet (only PLAINTEXT)"}
-		default:
-			return &ConfigError{Key: "security.protocol", Value: v, Reason: "must be PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"}
+	// security.protocol decides which ssl.* and sasl.* keys apply, so it
+	// is read first.
+	protocol := protocolPlaintext
+	if v, ok := props[keySecurityProtocol]; ok {
+		p, err := parseSecurityProtocol(v)
+		if err != nil {
+			return err
 		}
+		protocol, c.securityProtocol = p, p
 	}
 
 	keys := make([]string, 0, len(props))
@@ -137,19 +143,20 @@ func applyProperties(c *config, props map[string]string) error {
 		switch {
 		case k == "key.serializer" || k == "value.serializer":
 			// Java serializer classes; Go code serializes with Typed.
-		case k == "security.protocol":
-			// Checked above.
+		case k == keySecurityProtocol:
+			// Read above.
 		case strings.HasPrefix(k, "ssl.") || strings.HasPrefix(k, "sasl."):
-			// Java leaves them unused under PLAINTEXT; so do we, but say so.
-			c.ignored = append(c.ignored, k+" (unused with security.protocol=PLAINTEXT)")
+			if err := applySecurityProperty(c, protocol, k, v); err != nil {
+				return err
+			}
 		case k == keyInterceptorClasses:
 			if v != "" {
 				return &ConfigError{Key: k, Value: v, Reason: "Java classes cannot be loaded; use WithInterceptors"}
 			}
 		case unsupportedProperties[k]:
-			return &ConfigError{Key: k, Value: v, Reason: "Java producer property not supported by Tributary"}
+			return &ConfigError{Key: k, Value: displayValue(k, v), Reason: "Java producer property not supported by Tributary"}
 		default:
-			return &ConfigError{Key: k, Value: v, Reason: "unknown producer property"}
+			return &ConfigError{Key: k, Value: displayValue(k, v), Reason: "unknown producer property"}
 		}
 	}
 	return nil

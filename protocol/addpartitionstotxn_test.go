@@ -370,3 +370,33 @@ func FuzzDecodeTxnResponses(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkAddPartitionsToTxnRequestAppend(b *testing.B) {
+	b.ReportAllocs()
+	req := &AddPartitionsToTxnRequest{
+		V3AndBelowTransactionalID: "txn-1",
+		V3AndBelowProducerID:      1000,
+		V3AndBelowTopics: []AddPartitionsToTxnTopic{
+			{Name: "orders", Partitions: []int32{0, 1, 2, 3, 4, 5, 6, 7}},
+			{Name: "payments", Partitions: []int32{0, 1}},
+		},
+	}
+	buf := make([]byte, 0, 512)
+	for range b.N {
+		buf = req.AppendTo(buf[:0], 3)
+	}
+}
+
+func BenchmarkAddPartitionsToTxnResponseDecode(b *testing.B) {
+	b.ReportAllocs()
+	resp := &AddPartitionsToTxnResponse{ResultsByTopicV3AndBelow: []AddPartitionsToTxnTopicResult{
+		{Name: "orders", ResultsByPartition: []AddPartitionsToTxnPartitionResult{{0, 0}, {1, 0}, {2, 0}, {3, 0}}},
+	}}
+	in := resp.AppendTo(nil, 3)
+	var r Reader
+	var got AddPartitionsToTxnResponse
+	for range b.N {
+		r.Reset(in)
+		got.Decode(&r, 3)
+	}
+}

@@ -229,3 +229,14 @@ func RestampBatch(batch []byte, producerID int64, epoch int16, baseSequence int3
 	binary.BigEndian.PutUint32(batch[offCRC:], crc32.Checksum(batch[offAttributes:], castagnoli))
 	return nil
 }
+
+// AddSequence advances a producer sequence by n records, wrapping past
+// math.MaxInt32 to 0 as Kafka does.
+func AddSequence(seq int32, n int) int32 {
+	s := int64(seq) + int64(n)
+	const max = int64(^uint32(0) >> 1)
+	if s > max {
+		s -= max + 1
+	}
+	return int32(s)
+}

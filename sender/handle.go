@@ -80,21 +80,37 @@ func (s *Sender) handlePartition(b *accumulator.Batch, p *protocol.ProduceRespon
 		s.complete(b, p.BaseOffset, p.LogAppendTimeMillis)
 		return
 	}
-	leaderErr := isLeaderError(kerr)
-	if leaderErr {
-		if p.CurrentLeader.LeaderID >= 0 {
-			s.meta.UpdateLeader(b.Topic, b.Partition, p.CurrentLeader.LeaderID, p.CurrentLeader.LeaderEpoch, endpoints)
-		} else {
+	if errors.Is(kerr, protocol.ErrMessageTooLarge) && mayRetry && b.NumRecords() > 1 {
+		s.split(b, kerr)
+		return
+	}
+	berr := s.batchError(b, kerr, p)
+	if s.cfg.Producer != nil && mayRetry && s.cfg.Producer.CanRetry(b, kerr) {
+		s.retryOrFail(b, berr, now, false)
+		return
+	}
+	// Stale metadata: apply the KIP-951 hint when it is news, else refresh.
+	// Only a leader we now know moved justifies retrying without backoff;
+	// a hint we already had (or an older one) must not turn the retry into
+	// a hot loop against the old leader.
+	moved := false
+	if isLeaderError(kerr) {
+		if hint := p.CurrentLeader.LeaderID; hint >= 0 && hint != b.Node {
+			moved = s.meta.UpdateLeader(b.Topic, b.Partition, hint, p.CurrentLeader.LeaderEpoch, endpoints)
+			if !moved { // an earlier batch of the partition may have applied it
+				l, ok := s.meta.Snapshot().Leader(b.Topic, b.Partition)
+				moved = ok && l.NodeID == hint
+			}
+		}
+		if !moved {
 			s.meta.RequestUpdate()
 		}
 	}
 	if !mayRetry || !kerr.Retriable {
-		s.fail(b, s.batchError(b, kerr, p))
+		s.fail(b, berr)
 		return
 	}
-	// A leader hint means the new leader is known now: retry without
-	// waiting out a backoff.
-	s.retryOrFail(b, kerr, now, leaderErr && p.CurrentLeader.LeaderID >= 0)
+	s.retryOrFail(b, berr, now, moved)
 }
 
 // isLeaderError reports the errors that mean our metadata is stale.
@@ -174,4 +190,18 @@ func (s *Sender) fail(b *accumulator.Batch, err error) {
 	}
 	b.Complete(-1, -1, err, recErrs)
 	s.acc.Completed(b)
+}
+
+// split answers MESSAGE_TOO_LARGE for a batch of several records: its halves
+// go back to the front of the partition's queue.
+func (s *Sender) split(b *accumulator.Batch, kerr *protocol.Error) {
+	children, err := s.acc.Split(b)
+	if err != nil {
+		s.fail(b, &BatchError{Topic: b.Topic, Partition: b.Partition, Err: errors.Join(kerr, err), Records: b.NumRecords()})
+		return
+	}
+	if s.cfg.Producer != nil {
+		s.cfg.Producer.Split(b, children)
+	}
+	s.log.Debug("split a batch the broker found too large", "topic", b.Topic, "partition", b.Partition, "records", children[0].NumRecords()+children[1].NumRecords())
 }

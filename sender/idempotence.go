@@ -178,7 +178,7 @@ func (m *Idempotence) resetSequences() {
 			if b.Closed() {
 				_ = b.Restamp(id, epoch, ps.next)
 			}
-			ps.next = addSeq(ps.next, b.NumRecords())
+			ps.next = protocol.AddSequence(ps.next, b.NumRecords())
 		}
 	}
 }
@@ -193,15 +193,22 @@ func (m *Idempotence) part(b *accumulator.Batch) *partitionSeq {
 	return ps
 }
 
-// Allow implements accumulator.DrainGate: a retried batch goes only when it
-// is its partition's first unacknowledged sequence.
-func (m *Idempotence) Allow(b *accumulator.Batch) bool {
+// Allow implements accumulator.DrainGate. A partition sends nothing to
+// node while one of its batches is still in flight to another broker (its
+// previous leader): that request must answer first, or the new leader would
+// see a sequence gap. A retried batch goes only when it is its partition's
+// first unacknowledged sequence; a new batch waits while a retry is queued
+// ahead of it.
+func (m *Idempotence) Allow(b *accumulator.Batch, node int32) bool {
 	ps := m.part(b)
+	for _, u := range ps.unacked {
+		if u.InFlight && u.Node != node {
+			return false
+		}
+	}
 	if b.HasSequence() {
 		return len(ps.unacked) > 0 && ps.unacked[0] == b
 	}
-	// A new batch waits while an earlier one of its partition is queued for
-	// a retry, so it cannot overtake it.
 	for _, u := range ps.unacked {
 		if !u.InFlight {
 			return false
@@ -215,7 +222,7 @@ func (m *Idempotence) Options(b *accumulator.Batch) protocol.BatchOptions {
 	id, epoch := m.ProducerID()
 	ps := m.part(b)
 	seq := ps.next
-	ps.next = addSeq(ps.next, b.NumRecords())
+	ps.next = protocol.AddSequence(ps.next, b.NumRecords())
 	ps.unacked = append(ps.unacked, b)
 	return protocol.BatchOptions{ProducerID: id, ProducerEpoch: epoch, BaseSequence: seq}
 }
@@ -235,6 +242,36 @@ func (m *Idempotence) Failed(b *accumulator.Batch, err error) {
 	}
 }
 
+// CanRetry implements ProducerState for OUT_OF_ORDER_SEQUENCE_NUMBER and
+// UNKNOWN_PRODUCER_ID (KIP-360). Both are retried. When b is its
+// partition's first unacknowledged batch the gap is real (the broker lost
+// or never got the earlier sequence), so the epoch is bumped and sequences
+// restart; a later batch only failed because an earlier one is being
+// retried, and simply goes again behind it.
+func (m *Idempotence) CanRetry(b *accumulator.Batch, err error) bool {
+	if !errors.Is(err, protocol.ErrOutOfOrderSequenceNumber) && !errors.Is(err, protocol.ErrUnknownProducerID) {
+		return false
+	}
+	ps := m.part(b)
+	if len(ps.unacked) > 0 && ps.unacked[0] == b {
+		m.bumpNeeded = true
+	}
+	return true
+}
+
+// Split implements ProducerState: the halves of a split batch take its
+// place (and its sequences) in the partition's unacknowledged list.
+func (m *Idempotence) Split(parent *accumulator.Batch, children []*accumulator.Batch) {
+	ps := m.part(parent)
+	for i, u := range ps.unacked {
+		if u == parent {
+			rest := append([]*accumulator.Batch(nil), ps.unacked[i+1:]...)
+			ps.unacked = append(append(ps.unacked[:i], children...), rest...)
+			return
+		}
+	}
+}
+
 // remove drops b from its partition's unacked list and reports whether it
 // was there.
 func (m *Idempotence) remove(b *accumulator.Batch) bool {
@@ -249,13 +286,4 @@ func (m *Idempotence) remove(b *accumulator.Batch) bool {
 		}
 	}
 	return false
-}
-
-// addSeq advances a sequence by n, wrapping at int32 as Kafka does.
-func addSeq(seq int32, n int) int32 {
-	s := int64(seq) + int64(n)
-	if s > int64(^uint32(0)>>1) {
-		s -= int64(^uint32(0)>>1) + 1
-	}
-	return int32(s)
 }

@@ -59,6 +59,11 @@ type ProducerState interface {
 	// Err returns a fatal error (e.g. CLUSTER_AUTHORIZATION_FAILED from
 	// InitProducerId): every queued batch fails with it.
 	Err() error
+	// CanRetry decides sequence errors (OUT_OF_ORDER_SEQUENCE_NUMBER,
+	// UNKNOWN_PRODUCER_ID) for b; it may schedule an epoch bump.
+	CanRetry(b *accumulator.Batch, err error) bool
+	// Split tells the state that parent was replaced by children.
+	Split(parent *accumulator.Batch, children []*accumulator.Batch)
 }
 
 // Sender drains the accumulator into Produce requests. Create it with New;
@@ -274,6 +279,7 @@ func (s *Sender) send(node int32, c *conn.Conn, batches []*accumulator.Batch, no
 	}
 	for _, b := range batches {
 		b.InFlight = true
+		b.Node = node
 		b.Attempts++
 		i := len(req.Topics) - 1
 		if i < 0 || req.Topics[i].Name != b.Topic {

@@ -2,6 +2,7 @@ package conn
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -60,8 +61,15 @@ type Config struct {
 	// Dial opens the network connection; nil uses a net.Dialer. It is the
 	// hook for TLS and for tests.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// TLS, if set, wraps every connection in TLS (security.protocol SSL
+	// or SASL_SSL) right after Dial and before ApiVersions. When its
+	// ServerName is empty, each connection uses the host part of the
+	// broker address, so the certificate is checked against the name or
+	// IP address dialed. The config is never modified. See [TLSError].
+	TLS *tls.Config
 	// Authenticate, if set, runs after the ApiVersions handshake on every
-	// new connection; an error fails the dial with that error.
+	// new connection; an error fails the dial with that error. It may
+	// call [Conn.SetSessionLifetime].
 	Authenticate func(ctx context.Context, c *Conn) error
 	// Logger receives connection events; nil discards them.
 	Logger *slog.Logger

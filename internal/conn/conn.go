@@ -90,6 +90,11 @@ type Conn struct {
 	late       int       // guarded by mu: completions running for Sends after reaping
 	lateDone   sync.Cond // uses mu; signalled when late drops to zero
 
+	// Session expiry (session.go).
+	retiring    atomic.Bool // set once, under mu, by retire: take no new work
+	retiredAt   time.Time   // guarded by mu: when retiring was set
+	retireTimer *time.Timer // guarded by mu: fires retire; stopped by kill
+
 	wake       chan struct{} // capacity 1: Send → writer
 	dead       chan struct{} // closed by kill
 	writerDone chan struct{} // closed when the writer goroutine returns
@@ -107,8 +112,8 @@ type Conn struct {
 	rd   protocol.Reader
 }
 
-// Dial connects to the broker at addr (host:port) and performs the
-// ApiVersions handshake: it sends ApiVersions v4 and, if the broker answers
+// Dial connects to the broker at addr (host:port), runs the TLS handshake
+// when cfg.TLS is set, and performs the ApiVersions handshake: it sends ApiVersions v4 and, if the broker answers
 // UNSUPPORTED_VERSION, retries once on the same connection at the highest
 // version the broker lists, as the Java client does. It then runs
 // cfg.Authenticate, if set. The whole setup is bounded by cfg.DialTimeout and
@@ -124,10 +129,15 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Conn, error) {
 	if err != nil {
 		return nil, &DialError{Addr: addr, Err: err}
 	}
+	if rc.TLS != nil {
+		if nc, err = startTLS(ctx, nc, addr, rc.TLS); err != nil {
+			return nil, &DialError{Addr: addr, Err: err}
+		}
+	}
 	c := newConn(addr, nc, rc)
 	if err := c.handshake(ctx); err != nil {
 		c.Close()
-		return nil, &DialError{Addr: addr, Err: err}
+		return nil, &DialError{Addr: addr, Err: tlsAfterHandshake(rc, addr, err)}
 	}
 	if rc.Authenticate != nil {
 		if err := rc.Authenticate(ctx, c); err != nil {
@@ -322,10 +332,13 @@ func (c *Conn) kill(err error) {
 	}
 	c.err = err
 	close(c.dead)
+	if c.retireTimer != nil {
+		c.retireTimer.Stop()
+	}
 	c.mu.Unlock()
 	c.nc.Close()
 	switch err {
-	case ErrClosed, ErrIdle:
+	case ErrClosed, ErrIdle, ErrSessionExpired:
 		c.log.Debug("connection closed", "broker", c.addr, "reason", err)
 	default:
 		c.log.Warn("connection failed", "broker", c.addr, "err", err)

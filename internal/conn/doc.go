@@ -35,6 +35,18 @@
 //	defer c.Close()
 //	resp, err := c.Do(ctx, &protocol.MetadataRequest{Topics: []protocol.MetadataRequestTopic{}})
 //
+// # Security
+//
+// With Config.TLS set, Dial runs the TLS handshake first, verifying the
+// broker's certificate against the host it dialed; Config.Authenticate
+// (the internal/sasl package) then runs after ApiVersions. Failures that
+// retrying will not cure — untrusted certificates, refused credentials —
+// match [ErrAuthentication] (see [TLSError]). When authentication reports
+// a session lifetime ([Conn.SetSessionLifetime], KIP-368), the connection
+// retires shortly before it ends: the pool stops handing it out, and it
+// closes with [ErrSessionExpired] once its requests are answered, so the
+// next dial authenticates afresh.
+//
 // # Pool
 //
 // A [Pool] keeps one connection per (broker, [Purpose]): Produce traffic

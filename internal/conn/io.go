@@ -183,7 +183,7 @@ func (c *Conn) readResponse() error {
 	if next := c.inflight.peek(); next != nil {
 		c.nc.SetReadDeadline(next.sent.Add(c.cfg.RequestTimeout))
 	} else {
-		c.nc.SetReadDeadline(c.lastActive.Add(c.cfg.IdleTimeout))
+		c.nc.SetReadDeadline(c.idleDeadlineLocked())
 	}
 	c.mu.Unlock()
 
@@ -290,8 +290,11 @@ func (c *Conn) checkDeadline() error {
 	if c.pending.Load() > 0 {
 		// Queued or being written (acks=0): not idle, and the writer
 		// arms a request deadline as soon as something is in flight.
-		c.nc.SetReadDeadline(now.Add(c.cfg.IdleTimeout))
+		c.nc.SetReadDeadline(now.Add(c.pendingRecheckLocked()))
 		return nil
+	}
+	if c.retiring.Load() {
+		return c.checkRetiredLocked(now)
 	}
 	if now.Sub(c.lastActive) >= c.cfg.IdleTimeout {
 		return ErrIdle

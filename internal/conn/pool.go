@@ -128,11 +128,17 @@ func (p *Pool) ready(nodeID int32, addr string, purpose Purpose) (*Conn, time.Du
 		case <-c.Done():
 			n.conns[purpose] = nil
 			p.retireLocked(c)
-			if err := c.Err(); !errors.Is(err, ErrIdle) && !errors.Is(err, ErrClosed) {
+			if err := c.Err(); !errors.Is(err, ErrIdle) && !errors.Is(err, ErrClosed) && !errors.Is(err, ErrSessionExpired) {
 				p.failLocked(n, now, err)
 			}
 		default:
-			return c, 0, nil, nil
+			if !c.retiring.Load() {
+				return c, 0, nil, nil
+			}
+			// Its SASL session is ending (session.go): it finishes
+			// its requests and closes itself; dial a replacement.
+			n.conns[purpose] = nil
+			p.retireLocked(c)
 		}
 	}
 	if ch := n.dialing[purpose]; ch != nil {
@@ -270,8 +276,9 @@ func (p *Pool) Get(ctx context.Context, nodeID int32, addr string, purpose Purpo
 	}
 }
 
-// Lookup returns the node's live connection for purpose, or nil. It never
-// dials and never blocks; it is safe for concurrent use.
+// Lookup returns the node's live connection for purpose, or nil (also for
+// a connection retiring before its SASL session expires). It never dials
+// and never blocks; it is safe for concurrent use.
 func (p *Pool) Lookup(nodeID int32, purpose Purpose) *Conn {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -283,6 +290,9 @@ func (p *Pool) Lookup(nodeID int32, purpose Purpose) *Conn {
 	case <-n.conns[purpose].Done():
 		return nil
 	default:
+		if n.conns[purpose].retiring.Load() {
+			return nil
+		}
 		return n.conns[purpose]
 	}
 }

@@ -1,0 +1,125 @@
+package accumulator
+
+// Splitting answers MESSAGE_TOO_LARGE: the broker refused a batch bigger
+// than its message.max.bytes, so the records are decoded and rebuilt into
+// two batches of half the records each, which go back to the front of the
+// partition's queue. Halving always makes progress; a batch of one record
+// that is still too large fails.
+//
+// As in the Java producer, the halves live in memory allocated outside the
+// BufferPool while the big batch's pooled buffer is returned at once: the
+// records exist only once either way. The halves inherit the big batch's
+// producer state: with idempotence the first half takes its base sequence
+// and the second continues after it, so the partition's later sequences
+// stay valid (the broker wrote nothing of the refused batch).
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/tributary-go/tributary/protocol"
+)
+
+// ErrSplitSingleRecord is returned by Split for a batch of one record.
+var ErrSplitSingleRecord = errors.New("accumulator: a batch of one record cannot be split")
+
+// Split breaks b, a closed batch the broker rejected as too large, into two
+// batches that take its place at the front of its partition's queue, and
+// returns them in order. Futures of b's records are re-pointed to the new
+// batches; b's Result completes when both halves have. b itself must not be
+// completed or deallocated by the caller afterwards. Split is called by the
+// sender goroutine.
+func (a *Accumulator) Split(b *Batch) ([]*Batch, error) {
+	if len(b.thunks) < 2 {
+		return nil, ErrSplitSingleRecord
+	}
+	rb, _, err := protocol.ReadBatch(b.encoded)
+	if err != nil {
+		return nil, fmt.Errorf("accumulator: splitting %s-%d: %w", b.Topic, b.Partition, err)
+	}
+	if len(rb.Records) != len(b.thunks) {
+		return nil, fmt.Errorf("accumulator: splitting %s-%d: batch holds %d records, expected %d", b.Topic, b.Partition, len(rb.Records), len(b.thunks))
+	}
+	mid := len(rb.Records) / 2
+	bounds := [2][2]int{{0, mid}, {mid, len(rb.Records)}}
+	seq := b.BaseSequence
+	children := make([]*Batch, 0, 2)
+	for _, bd := range bounds {
+		c, err := a.rebuild(b, rb, bd[0], bd[1], seq)
+		if err != nil {
+			return nil, err
+		}
+		if seq >= 0 {
+			seq = protocol.AddSequence(seq, c.NumRecords())
+		}
+		children = append(children, c)
+	}
+
+	// Commit: nothing above changed b. Re-point the futures, link results.
+	b.Result.children.Store(int32(len(children)))
+	b.splitOpen.Store(int32(len(children)))
+	for _, c := range children {
+		for i := range c.thunks {
+			if h := c.thunks[i].Handle; h != nil {
+				h.set(c.Result, int32(i))
+			}
+		}
+		a.track(c)
+	}
+	b.thunks = nil
+	if b.buf != nil {
+		a.pool.Deallocate(b.buf)
+		b.buf = nil
+	}
+	b.encoded = nil
+
+	dq := a.deque(b.Topic, b.Partition)
+	dq.mu.Lock()
+	i := 0
+	if b.HasSequence() {
+		for i < len(dq.batches) && dq.batches[i].HasSequence() && dq.batches[i].BaseSequence < b.BaseSequence {
+			i++
+		}
+	}
+	dq.batches = append(dq.batches, children...)
+	copy(dq.batches[i+len(children):], dq.batches[i:len(dq.batches)-len(children)])
+	copy(dq.batches[i:], children)
+	dq.mu.Unlock()
+	a.signal()
+	return children, nil
+}
+
+// rebuild makes one half of a split: records [lo, hi) of rb, closed with
+// b's producer state and base sequence seq.
+func (a *Accumulator) rebuild(b *Batch, rb protocol.RecordBatch, lo, hi int, seq int32) (*Batch, error) {
+	size := protocol.BatchHeaderSize
+	for _, r := range rb.Records[lo:hi] {
+		size += protocol.EstimateRecordSize(r.Key, r.Value, r.Headers)
+	}
+	c := &Batch{
+		Topic: b.Topic, Partition: b.Partition, Result: newResult(b.Topic, b.Partition),
+		created: b.created, maxSize: size, full: true, released: make(chan struct{}),
+		Attempts: b.Attempts, splitFrom: b,
+		ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1,
+	}
+	c.Result.parent = b.Result
+	c.builder.Reset(make([]byte, 0, size))
+	for _, r := range rb.Records[lo:hi] {
+		c.builder.Append(rb.BaseTimestamp+r.TimestampDelta, r.Key, r.Value, r.Headers)
+	}
+	c.thunks = append([]Thunk(nil), b.thunks[lo:hi]...)
+	for _, th := range c.thunks {
+		if th.Ack != nil {
+			c.hasAcks = true
+		}
+	}
+	opts := protocol.BatchOptions{ProducerID: b.ProducerID, ProducerEpoch: b.ProducerEpoch, BaseSequence: -1, Compressor: a.cfg.Compressor}
+	if b.HasSequence() {
+		opts.BaseSequence = seq
+	}
+	opts.Transactional = rb.Transactional()
+	if err := c.Close(opts); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
