@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: test test-short vet bench fuzz
+.PHONY: test test-short vet bench fuzz soak
 
 test: vet
 	$(GO) test -race -timeout 9m -count=1 $(PKGS)
@@ -19,9 +19,18 @@ vet:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 200ms $(PKGS)
 
-# Each fuzz target for FUZZTIME (default 1m).
+# Each fuzz target of every package for FUZZTIME (default 1m).
 FUZZTIME ?= 1m
+FUZZPKGS ?= ./protocol/ ./internal/compress/ ./internal/conn/ ./internal/sasl/
 fuzz:
-	@for t in $$($(GO) test -list '^Fuzz' ./protocol/ | grep ^Fuzz); do \
-		echo "== $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./protocol/ || exit 1; \
+	@for p in $(FUZZPKGS); do [ -d $$p ] || continue; \
+		for t in $$($(GO) test -list '^Fuzz' $$p | grep ^Fuzz); do \
+			echo "== $$p $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s -parallel 1 $$p || exit 1; \
+		done; \
 	done
+
+# The long fault-injection run: SOAK_RECORDS records (default 1M) through a
+# 3-broker cluster under every fault kind.
+SOAK_RECORDS ?= 1000000
+soak:
+	SOAK_RECORDS=$(SOAK_RECORDS) $(GO) test -run '^TestSoak$$' -count=1 -timeout 60m -v ./producer/

@@ -133,6 +133,11 @@ type Batch struct {
 	InFlight bool
 	// Node is the broker the batch was last sent to; owned by the sender.
 	Node int32
+	// MaybeWritten records that an attempt may have reached the log
+	// although it was not acknowledged (a timeout, a lost connection,
+	// REQUEST_TIMED_OUT or NOT_ENOUGH_REPLICAS_AFTER_APPEND); owned by the
+	// sender. Such a batch can only be retried under its own sequence.
+	MaybeWritten bool
 
 	splitFrom *Batch       // the batch this one was split from, if any
 	splitOpen atomic.Int32 // on a split parent: children not yet deallocated

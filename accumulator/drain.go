@@ -228,6 +228,23 @@ func (a *Accumulator) Reenqueue(b *Batch, retryAt time.Time) {
 	dq.batches[i] = b
 }
 
+// Remove takes a queued batch out of its partition's queue and reports
+// whether it was there.
+func (a *Accumulator) Remove(b *Batch) bool {
+	dq := a.deque(b.Topic, b.Partition)
+	dq.mu.Lock()
+	defer dq.mu.Unlock()
+	for i, x := range dq.batches {
+		if x == b {
+			copy(dq.batches[i:], dq.batches[i+1:])
+			dq.batches[len(dq.batches)-1] = nil
+			dq.batches = dq.batches[:len(dq.batches)-1]
+			return true
+		}
+	}
+	return false
+}
+
 // Expire removes queued batches that have waited delivery.timeout.ms since
 // they were opened, oldest first per partition, and returns them for the
 // sender to fail.

@@ -499,7 +499,7 @@ func millis(d time.Duration) string {
 
 // String lists the settings by their Java property names, with passwords
 // and keys hidden, so that a config can be logged or printed safely.
-func (c *config) String() string {
+func (c config) String() string {
 	var b strings.Builder
 	b.WriteString("producer.config{")
 	for i, a := range c.settings() {
@@ -514,12 +514,13 @@ func (c *config) String() string {
 	return b.String()
 }
 
-// Format prints String for every verb (%v, %+v, %#v, %s, …): no verb may
-// reach a field holding a secret.
-func (c *config) Format(f fmt.State, _ rune) { fmt.Fprint(f, c.String()) }
+// Format prints String for every verb (%v, %+v, %#v, %s, …), for a config
+// and a *config alike: no verb may reach a field holding a secret. (Value
+// receivers, so that both have the methods.)
+func (c config) Format(f fmt.State, _ rune) { fmt.Fprint(f, c.String()) }
 
 // LogValue logs the settings as a group, secrets hidden.
-func (c *config) LogValue() slog.Value { return slog.GroupValue(c.settings()...) }
+func (c config) LogValue() slog.Value { return slog.GroupValue(c.settings()...) }
 
 // settings returns the main settings, secrets hidden.
 func (c *config) settings() []slog.Attr {
@@ -546,7 +547,7 @@ func (c *config) settings() []slog.Attr {
 	attrs = append(attrs, slog.String(keySecurityProtocol, proto))
 	if usesSASL(proto) {
 		attrs = append(attrs, slog.String(keySASLMechanism, c.sasl.mechanism), slog.String(keySASLUsername, c.sasl.user))
-		if c.sasl.pass != "" {
+		if c.sasl.pass.isSet() {
 			attrs = append(attrs, slog.String(keySASLPassword, "[hidden]"))
 		}
 	}

@@ -121,7 +121,7 @@ func WithTLS(cfg *tls.Config) Option {
 // WithTLS). It replaces any SASL settings made before.
 func WithSASLPlain(user, password string) Option {
 	return func(c *config) {
-		c.sasl = saslSettings{mechanism: MechanismPlain, user: user, pass: secret(password), source: "WithSASLPlain"}
+		c.sasl = saslSettings{mechanism: MechanismPlain, user: user, pass: newSecret(password), source: "WithSASLPlain"}
 		c.securityProtocol = protocolWithSASL(c.securityProtocol)
 	}
 }
@@ -134,7 +134,7 @@ func WithSASLPlain(user, password string) Option {
 // any SASL settings made before.
 func WithSASLScram(mechanism, user, password string) Option {
 	return func(c *config) {
-		c.sasl = saslSettings{mechanism: mechanism, user: user, pass: secret(password), source: "WithSASLScram"}
+		c.sasl = saslSettings{mechanism: mechanism, user: user, pass: newSecret(password), source: "WithSASLScram"}
 		c.securityProtocol = protocolWithSASL(c.securityProtocol)
 	}
 }
@@ -240,11 +240,11 @@ func (s *saslSettings) build(protocol string) (sasl.Mechanism, error) {
 		)
 		switch mech {
 		case MechanismPlain:
-			m, err = sasl.Plain(s.user, string(s.pass))
+			m, err = sasl.Plain(s.user, s.pass.reveal())
 		case MechanismScramSHA256:
-			m, err = sasl.SCRAM(sasl.SHA256, s.user, string(s.pass), s.tokenAuth)
+			m, err = sasl.SCRAM(sasl.SHA256, s.user, s.pass.reveal(), s.tokenAuth)
 		default:
-			m, err = sasl.SCRAM(sasl.SHA512, s.user, string(s.pass), s.tokenAuth)
+			m, err = sasl.SCRAM(sasl.SHA512, s.user, s.pass.reveal(), s.tokenAuth)
 		}
 		if err != nil {
 			return nil, &ConfigError{Key: s.sourceKey(), Reason: err.Error()}
@@ -302,9 +302,31 @@ func applySecurity(cc *conn.Config, c *config) {
 	}
 }
 
-// secret is a string that never prints: every fmt verb and slog show
-// [hidden].
-type secret string
+// secret holds a password or private key so that it never prints. Its
+// methods make every fmt verb, slog and text encoders show [hidden]; and
+// because the value sits behind a pointer, fmt's reflection, which prints
+// unexported fields without calling their methods, shows only an address
+// when a struct holding a secret is printed.
+type secret struct{ p *string }
+
+// newSecret wraps s; the empty string gives the zero (unset) secret.
+func newSecret(s string) secret {
+	if s == "" {
+		return secret{}
+	}
+	return secret{&s}
+}
+
+// reveal returns the value, for the one place that needs it.
+func (s secret) reveal() string {
+	if s.p == nil {
+		return ""
+	}
+	return *s.p
+}
+
+// isSet reports a non-empty value.
+func (s secret) isSet() bool { return s.p != nil }
 
 // Format writes [hidden] whatever the verb.
 func (secret) Format(f fmt.State, _ rune) { io.WriteString(f, "[hidden]") }

@@ -37,7 +37,7 @@ var securityProperties = map[string]setter{
 	keySSLKeystoreType:           strProp(func(c *config) *string { return &c.ssl.keystoreType }),
 	keySSLKeystoreLocation:       strProp(func(c *config) *string { return &c.ssl.keystoreLocation }),
 	keySSLKeystoreCertChain:      strProp(func(c *config) *string { return &c.ssl.keystoreCertChain }),
-	keySSLKeystoreKey:            func(c *config, _, v string) error { c.ssl.keystoreKey = secret(v); return nil },
+	keySSLKeystoreKey:            func(c *config, _, v string) error { c.ssl.keystoreKey = newSecret(v); return nil },
 	keySSLKeystorePassword:       flagProp(func(c *config) *bool { return &c.ssl.keystorePassword }),
 	keySSLKeyPassword:            flagProp(func(c *config) *bool { return &c.ssl.keyPassword }),
 	keySSLEnabledProtocols:       strProp(func(c *config) *string { return &c.ssl.enabledProtocols }),
@@ -91,7 +91,8 @@ func applySecurityProperty(c *config, protocol, k, v string) error {
 		c.ignored = append(c.ignored, k+" ("+reason+")")
 		return nil
 	}
-	return &ConfigError{Key: k, Value: displayValue(k, v), Reason: "security property not supported by Tributary"}
+	// The value is not shown: a misspelled password key would echo it.
+	return &ConfigError{Key: k, Reason: "security property not supported by Tributary (value not shown)"}
 }
 
 // parseSecurityProtocol parses security.protocol, case-insensitively as
@@ -131,7 +132,7 @@ func setSASLPassword(c *config, key, v string) error {
 	if c.sasl.source == keySASLJAAS {
 		return &ConfigError{Key: key, Reason: "conflicts with sasl.jaas.config: set either sasl.jaas.config or sasl.username and sasl.password"}
 	}
-	c.sasl.pass = secret(v)
+	c.sasl.pass = newSecret(v)
 	if c.sasl.source == "" {
 		c.sasl.source = key
 	}
@@ -156,7 +157,7 @@ func setJAAS(c *config, key, v string) error {
 		if !ok {
 			return &ConfigError{Key: key, Reason: module + ` needs password="…"`}
 		}
-		c.sasl.user, c.sasl.pass = user, secret(pass)
+		c.sasl.user, c.sasl.pass = user, newSecret(pass)
 		c.sasl.tokenAuth = module == jaasScram && strings.EqualFold(opts["tokenauth"], "true")
 	case jaasOAuthBearer:
 		// The token comes from WithSASLOAuthBearer.
@@ -227,11 +228,11 @@ func parseJAAS(s string) (module string, opts map[string]string, err error) {
 			return "", nil, fmt.Errorf("expected '=' after option %d", len(opts)+1)
 		}
 		val, kind := lx.next()
-		if kind != tokWord && kind != tokQuoted {
-			return "", nil, fmt.Errorf("expected a value for option %d", len(opts)+1)
-		}
 		if lx.err != nil {
 			return "", nil, lx.err
+		}
+		if kind != tokWord && kind != tokQuoted {
+			return "", nil, fmt.Errorf("expected a value for option %d", len(opts)+1)
 		}
 		opts[name] = val
 	}

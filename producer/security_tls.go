@@ -180,7 +180,7 @@ func (s *sslSettings) clientCertificate(c *config) (*tls.Certificate, error) {
 	if s.keystoreLocation != "" {
 		sources = append(sources, keySSLKeystoreLocation)
 	}
-	if s.keystoreCertChain != "" || s.keystoreKey != "" {
+	if s.keystoreCertChain != "" || s.keystoreKey.isSet() {
 		sources = append(sources, keySSLKeystoreCertChain)
 	}
 	if s.certificateLocation != "" || s.keyLocation != "" {
@@ -208,11 +208,11 @@ func (s *sslSettings) clientCertificate(c *config) (*tls.Certificate, error) {
 		}
 		key, certPEM, keyPEM = keySSLKeystoreLocation, b, b
 		certName, keyName = keySSLKeystoreLocation, keySSLKeystoreLocation
-	case s.keystoreCertChain != "" || s.keystoreKey != "":
-		if s.keystoreCertChain == "" || s.keystoreKey == "" {
+	case s.keystoreCertChain != "" || s.keystoreKey.isSet():
+		if s.keystoreCertChain == "" || !s.keystoreKey.isSet() {
 			return nil, &ConfigError{Key: keySSLKeystoreCertChain, Reason: "ssl.keystore.certificate.chain and ssl.keystore.key must be set together"}
 		}
-		key, certPEM, keyPEM = keySSLKeystoreKey, []byte(s.keystoreCertChain), []byte(s.keystoreKey)
+		key, certPEM, keyPEM = keySSLKeystoreKey, []byte(s.keystoreCertChain), []byte(s.keystoreKey.reveal())
 		certName, keyName = keySSLKeystoreCertChain, keySSLKeystoreKey
 	case s.certificateLocation != "" || s.keyLocation != "":
 		if s.certificateLocation == "" || s.keyLocation == "" {

@@ -28,6 +28,15 @@
 //		Key: protocol.KeyProduce, Version: v, CorrelationID: id,
 //	}, &req)
 //
+// # Record batches
+//
+// [BatchBuilder] appends records into a caller-supplied buffer and closes
+// the batch (compression, CRC-32C, producer id/epoch/sequence) without
+// allocating; [RestampBatch] rewrites producer state of a closed batch.
+// [ReadBatch] parses and verifies one batch, for tests, splitting and
+// diagnostics. Non-idempotent batches use [NoProducerID], [NoProducerEpoch]
+// and [NoSequence].
+//
 // # Errors
 //
 // Kafka error codes are one table of [*Error] values with code, name,

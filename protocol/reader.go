@@ -227,7 +227,7 @@ func (r *Reader) NullableString() *string {
 		return nil
 	}
 	b := r.take(n)
-	if b == nil && n > 0 {
+	if r.err != nil {
 		return nil
 	}
 	s := string(b)
@@ -250,7 +250,7 @@ func (r *Reader) CompactNullableString() *string {
 		return nil
 	}
 	b := r.take(n)
-	if b == nil && n > 0 {
+	if r.err != nil {
 		return nil
 	}
 	s := string(b)

@@ -94,3 +94,19 @@ func (e *FatalError) Error() string { return "sender: producer is in a fatal sta
 
 // Unwrap returns the cause.
 func (e *FatalError) Unwrap() error { return e.Err }
+
+// UncertainDeliveryError fails a batch that may or may not have been
+// written: an earlier attempt timed out or lost its connection, and the
+// producer then had to bump its epoch (another batch of the partition
+// failed for good), after which a resend could be written twice. The
+// records are reported failed rather than risk duplicates; they may be in
+// the log.
+type UncertainDeliveryError struct {
+	Topic     string
+	Partition int32
+	Records   int
+}
+
+func (e *UncertainDeliveryError) Error() string {
+	return fmt.Sprintf("sender: %d records for %s-%d may or may not have been written; not resent after an epoch bump to avoid duplicates", e.Records, e.Topic, e.Partition)
+}

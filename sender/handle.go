@@ -26,6 +26,7 @@ func (s *Sender) handle(r *inflight, now time.Time) {
 		// that safe) and refresh metadata in case the broker is gone.
 		s.meta.RequestUpdate()
 		for _, b := range r.batches {
+			b.MaybeWritten = true
 			s.retryOrFail(b, &NetworkError{Node: r.node, Err: r.err}, now, false)
 		}
 		return
@@ -83,6 +84,9 @@ func (s *Sender) handlePartition(b *accumulator.Batch, p *protocol.ProduceRespon
 	if errors.Is(kerr, protocol.ErrMessageTooLarge) && mayRetry && b.NumRecords() > 1 {
 		s.split(b, kerr)
 		return
+	}
+	if errors.Is(kerr, protocol.ErrRequestTimedOut) || errors.Is(kerr, protocol.ErrNotEnoughReplicasAfterAppend) || errors.Is(kerr, protocol.ErrNetworkException) {
+		b.MaybeWritten = true
 	}
 	berr := s.batchError(b, kerr, p)
 	if s.cfg.Producer != nil && mayRetry && s.cfg.Producer.CanRetry(b, kerr) {

@@ -21,6 +21,12 @@ package sender
 //     InitProducerId carrying the current id and epoch (KIP-360): once
 //     nothing is in flight, sequences restart at 0 under the new epoch and
 //     batches waiting for a retry are restamped in order.
+//   - Except those that may already be in the log: a batch that timed out,
+//     lost its connection or got REQUEST_TIMED_OUT /
+//     NOT_ENOUGH_REPLICAS_AFTER_APPEND might have been written, and under a
+//     new epoch the broker could no longer recognise it as a duplicate. Such
+//     batches fail with an UncertainDeliveryError instead of being resent,
+//     so the producer never writes a record twice.
 
 import (
 	"context"
@@ -58,6 +64,7 @@ type Idempotence struct {
 	bumpNeeded bool
 	seenID     int64 // the id and epoch sequences were last numbered for
 	seenEpoch  int16
+	uncertain  []*accumulator.Batch // dropped at the last renumbering, for the sender to fail
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -174,13 +181,29 @@ func (m *Idempotence) resetSequences() {
 	id, epoch := m.ProducerID()
 	for _, ps := range m.parts {
 		ps.next = 0
+		kept := ps.unacked[:0]
 		for _, b := range ps.unacked {
+			if b.MaybeWritten {
+				m.uncertain = append(m.uncertain, b)
+				continue
+			}
 			if b.Closed() {
 				_ = b.Restamp(id, epoch, ps.next)
 			}
 			ps.next = protocol.AddSequence(ps.next, b.NumRecords())
+			kept = append(kept, b)
 		}
+		clear(ps.unacked[len(kept):])
+		ps.unacked = kept
 	}
+}
+
+// Uncertain implements ProducerState: it returns, once, the batches the last
+// epoch bump could not resend because they may already be in the log.
+func (m *Idempotence) Uncertain() []*accumulator.Batch {
+	u := m.uncertain
+	m.uncertain = nil
+	return u
 }
 
 func (m *Idempotence) part(b *accumulator.Batch) *partitionSeq {

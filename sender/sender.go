@@ -64,6 +64,9 @@ type ProducerState interface {
 	CanRetry(b *accumulator.Batch, err error) bool
 	// Split tells the state that parent was replaced by children.
 	Split(parent *accumulator.Batch, children []*accumulator.Batch)
+	// Uncertain returns batches that an epoch bump dropped because they
+	// may already be in the log; the sender fails them.
+	Uncertain() []*accumulator.Batch
 }
 
 // Sender drains the accumulator into Produce requests. Create it with New;
@@ -208,6 +211,13 @@ func (s *Sender) sendReady(now time.Time) time.Duration {
 			return wait
 		}
 		return 10 * time.Millisecond
+	}
+
+	if s.cfg.Producer != nil {
+		for _, b := range s.cfg.Producer.Uncertain() {
+			s.acc.Remove(b)
+			s.fail(b, &UncertainDeliveryError{Topic: b.Topic, Partition: b.Partition, Records: b.NumRecords()})
+		}
 	}
 
 	ready := s.acc.Ready(leaders, now, s.cfg.Load)

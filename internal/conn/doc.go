@@ -43,9 +43,9 @@
 // retrying will not cure — untrusted certificates, refused credentials —
 // match [ErrAuthentication] (see [TLSError]). When authentication reports
 // a session lifetime ([Conn.SetSessionLifetime], KIP-368), the connection
-// retires shortly before it ends: the pool stops handing it out, and it
-// closes with [ErrSessionExpired] once its requests are answered, so the
-// next dial authenticates afresh.
+// retires shortly before it ends: the pool stops handing it out, dials a
+// replacement (which authenticates afresh) once its requests are answered,
+// and it closes with [ErrSessionExpired].
 //
 // # Pool
 //

@@ -107,7 +107,10 @@ func NewPool(cfg *Config, onReady func()) *Pool {
 // it returns ok=false and, unless a dial is already running or the node is
 // in reconnect backoff, starts a background dial; retryIn is the backoff
 // left (0 when a dial is running or was just started). onReady is called
-// when the dial ends. Ready never blocks; it is safe for concurrent use.
+// when the dial ends. While a connection retiring before its SASL session
+// ends still has requests to answer, Ready returns ok=false with a short
+// retryIn and dials its replacement only once they are answered. Ready
+// never blocks; it is safe for concurrent use.
 func (p *Pool) Ready(nodeID int32, addr string, purpose Purpose) (c *Conn, retryIn time.Duration, ok bool) {
 	c, retryIn, _, _ = p.ready(nodeID, addr, purpose)
 	return c, retryIn, c != nil
@@ -135,8 +138,12 @@ func (p *Pool) ready(nodeID int32, addr string, purpose Purpose) (*Conn, time.Du
 			if !c.retiring.Load() {
 				return c, 0, nil, nil
 			}
-			// Its SASL session is ending (session.go): it finishes
-			// its requests and closes itself; dial a replacement.
+			// Its SASL session is ending (session.go). Until its
+			// requests are answered there is no replacement, which
+			// could let a request overtake them (session.go).
+			if c.Pending() > 0 {
+				return nil, retireDrainPoll, nil, nil
+			}
 			n.conns[purpose] = nil
 			p.retireLocked(c)
 		}

@@ -22,22 +22,34 @@ import (
 //  1. At a random point between 85% and 95% of the lifetime (the jitter
 //     keeps a fleet of connections from re-dialing in lockstep), retire
 //     marks the connection retiring. The pool stops handing it out from
-//     then on (Pool.Ready and Pool.Lookup treat it as gone) and dials a
-//     replacement on the next request for that broker.
+//     then on (Pool.Ready and Pool.Lookup treat it as gone).
 //  2. The retiring connection keeps working: requests already queued or in
 //     flight complete normally, and a caller that took it from the pool
 //     just before it retired may still Send on it.
-//  3. Once nothing is pending and the connection has been quiet for
+//  3. Only once it has nothing pending does the pool dial a replacement
+//     (until then Ready answers "not ready, look again in
+//     retireDrainPoll"). Requests on two connections to one broker may be
+//     handled in either order, and an idempotent producer's batches for a
+//     partition must reach the broker in sequence order, so at most one
+//     connection per broker and purpose carries requests at any time — as
+//     with Java, which re-authenticates only when nothing is in flight.
+//  4. Once nothing is pending and the connection has been quiet for
 //     retireGrace, the reader closes it with ErrSessionExpired, which the
 //     pool does not count as a failure.
 //
-// The cost is one extra TCP, TLS and SASL setup per session lifetime
-// (typically an hour or more), against a writer that never has to stop.
+// The cost is a pause of about one round trip plus one TCP, TLS and SASL
+// setup per session lifetime (typically an hour or more), against a writer
+// that never has to stop for an exchange in the middle of its traffic.
 
 // retireGrace is how long a retiring connection must have had nothing
 // pending before it closes: long enough for a caller that took it from the
 // pool just before it retired to Send on it.
 const retireGrace = 100 * time.Millisecond
+
+// retireDrainPoll is how soon Pool.Ready asks to be called again while a
+// retiring connection still has requests to answer (usually one round
+// trip).
+const retireDrainPoll = 5 * time.Millisecond
 
 // ErrSessionExpired is the reason a connection closed itself before its
 // SASL session lifetime ran out (see [Conn.SetSessionLifetime]). Like

@@ -59,9 +59,9 @@ func TestSessionExpiryRetiresIdleConn(t *testing.T) {
 }
 
 // TestRetiringConnFinishesInFlight: a request in flight when the
-// connection retires still gets its answer on that connection; meanwhile
-// the pool hands out a new connection, and the old one closes only after
-// the answer.
+// connection retires still gets its answer on that connection; the pool
+// neither hands the old connection out nor dials a new one until then,
+// and the old one closes after the answer.
 func TestRetiringConnFinishesInFlight(t *testing.T) {
 	checkNoLeaks(t)
 	release := make(chan struct{})
@@ -89,13 +89,22 @@ func TestRetiringConnFinishesInFlight(t *testing.T) {
 		t.Fatal("a retiring connection closed with a request in flight")
 	default:
 	}
-	c2, err := p.Get(ctx, 1, b.addr(), PurposeControl)
-	require.NoError(t, err)
-	assert.NotSame(t, c1, c2)
+	// No replacement while the old connection has a request to answer: a
+	// request on a new one could overtake it.
+	c, retryIn, ok := p.Ready(1, b.addr(), PurposeControl)
+	assert.False(t, ok)
+	assert.Nil(t, c)
+	assert.Positive(t, retryIn)
+	b.mu.Lock()
+	assert.Len(t, b.conns, 1, "no second connection while the first drains")
+	b.mu.Unlock()
 
 	close(release)
 	r := wait(t, res, "the in-flight response")
 	require.NoError(t, r.err, "the request in flight when the connection retired succeeds")
+	c2, err := p.Get(ctx, 1, b.addr(), PurposeControl)
+	require.NoError(t, err)
+	assert.NotSame(t, c1, c2)
 	wait(t, c1.Done(), "the old connection to close")
 	assert.ErrorIs(t, c1.Err(), ErrSessionExpired)
 	assert.NoError(t, p.LastError(1))

@@ -20,7 +20,10 @@
 // SetSessionLifetime and retires before the session ends; the pool then
 // dials and authenticates a new one (see internal/conn/session.go).
 //
-//	m := sasl.SCRAM(sasl.SHA512, "alice", password)
+//	m, err := sasl.SCRAM(sasl.SHA512, "alice", password, false)
+//	if err != nil {
+//		return err
+//	}
 //	cfg := &conn.Config{TLS: &tls.Config{}, Authenticate: sasl.Hook(m)}
 //
 // # Errors

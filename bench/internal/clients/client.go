@@ -1,0 +1,120 @@
+// Package clients adapts each Go Kafka client to one small interface so the
+// harness drives them all through the same workload. Each adapter maps the
+// scenario's Java-named settings (batch.size, linger.ms, acks, idempotence,
+// compression, max in flight, buffer memory) onto its client's knobs and
+// says in its doc comment where a client has no exact equivalent.
+//
+// Adapters report every record's outcome to the workload.Tracker and carry
+// the latency sample slot without allocating (a callback prebuilt per slot,
+// or a pointer into a preallocated table in the record's opaque field), so
+// the harness adds no allocation per record to any client.
+package clients
+
+import (
+	"fmt"
+	"runtime/debug"
+	"slices"
+
+	"github.com/tributary-go/tributary/bench/internal/workload"
+)
+
+// Config is what an adapter needs to start its client.
+type Config struct {
+	Brokers  []string
+	Topic    string
+	Scenario workload.Scenario
+	Tracker  *workload.Tracker
+}
+
+// Client is one running producer. Produce and Close are called from one
+// goroutine.
+type Client interface {
+	// Produce hands a record to the client, blocking only as the client's
+	// own API does when its buffer is full. slot is the latency sample
+	// slot from Tracker.Begin (-1: not sampled), to be passed back to
+	// Tracker.Done with the record's outcome.
+	Produce(key, value []byte, slot int32) error
+	// Close delivers what is buffered and stops the client.
+	Close() error
+}
+
+type factory struct {
+	module string // Go module path, for the version in the report
+	start  func(Config) (Client, error)
+	note   string // how the settings were mapped
+}
+
+var registry = map[string]factory{}
+
+// skipped holds the clients left out of this binary and why.
+var skipped = map[string]string{}
+
+// Skipped returns why a known client is not compiled in ("" if it is).
+func Skipped(name string) string { return skipped[name] }
+
+// order is the report's column order; franz-go is the reference.
+var order = []string{"tributary", "tributary-future", "franz-go", "sarama", "kafka-go", "confluent-kafka-go"}
+
+func register(name, module, note string, start func(Config) (Client, error)) {
+	registry[name] = factory{module: module, start: start, note: note}
+}
+
+// Names returns the clients compiled into this binary, in report order.
+func Names() []string {
+	var out []string
+	for _, n := range order {
+		if _, ok := registry[n]; ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Known reports whether name is a client this harness knows of, compiled
+// in or not.
+func Known(name string) bool { return slices.Contains(order, name) }
+
+// Start starts the named client.
+func Start(name string, cfg Config) (Client, error) {
+	f, ok := registry[name]
+	if !ok {
+		return nil, fmt.Errorf("clients: %q is not compiled into this binary", name)
+	}
+	return f.start(cfg)
+}
+
+// Note returns how the named client's settings were mapped.
+func Note(name string) string { return registry[name].note }
+
+// Version returns the client's module version from the build info (plus
+// the C library version for librdkafka).
+func Version(name string) string {
+	f, ok := registry[name]
+	if !ok {
+		return "not built"
+	}
+	v := "(devel)"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == f.module {
+				v = d.Version
+				if d.Replace != nil {
+					v = "local"
+				}
+			}
+		}
+	}
+	if extra := extraVersion(name); extra != "" {
+		v += ", " + extra
+	}
+	return v
+}
+
+// extraVersion is set by adapters that link a C library.
+var extraVersion = func(string) string { return "" }
+
+// partitionsPerBroker is how many of the scenario's partitions one broker
+// leads (the sink spreads leaders evenly).
+func partitionsPerBroker(s workload.Scenario) int {
+	return (s.Partitions + workload.Brokers - 1) / workload.Brokers
+}

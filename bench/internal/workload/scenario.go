@@ -1,0 +1,175 @@
+// Package workload defines the comparison's scenarios, the records they
+// send, and the latency sampler every client adapter reports into. It is
+// the same for every client, so differences in the results come from the
+// clients alone.
+package workload
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+)
+
+// Scenario is one workload: what is sent, how fast, and with which
+// producer settings. Settings are given in Java property terms; each client
+// adapter maps them onto its own knobs (see the adapter's doc comment).
+type Scenario struct {
+	Name        string
+	Title       string // one line for the report
+	Records     int    // records measured (after the warm-up)
+	ValueSize   int    // bytes per value
+	Keys        int    // distinct keys; 0 = unkeyed (null key)
+	JSON        bool   // compressible JSON-like values instead of random letters
+	Partitions  int
+	Acks        int // -1 (all), 1
+	Idempotent  bool
+	Linger      time.Duration
+	BatchBytes  int    // batch.size
+	Compression string // none, lz4, zstd
+	Rate        int    // records/s; 0 = as fast as the client accepts
+	// Clients restricts the scenario to these clients (nil = all).
+	Clients []string
+}
+
+// Common settings of every scenario unless it says otherwise.
+const (
+	DefaultBatchBytes  = 64 << 10
+	DefaultLinger      = 5 * time.Millisecond
+	BufferBytes        = 32 << 20 // buffer.memory, the same bound for every client
+	MaxInFlight        = 5        // max.in.flight.requests.per.connection
+	MaxRequestBytes    = 1 << 20  // max.request.size
+	Brokers            = 3
+	WarmupRecords      = 2000
+	HeadlineScenario   = "headline"
+	ReferenceClient    = "franz-go"
+	maxLatencySamples  = 32 << 10
+	LatencySampleSlots = 64 << 10
+)
+
+// All returns every scenario at scale (1 = the sizes the report uses;
+// smaller for quick runs). Record counts are rounded and never below 5,000.
+func All(scale float64) []Scenario {
+	n := func(base int) int { return max(5000, int(math.Round(float64(base)*scale/1000))*1000) }
+	base := Scenario{
+		ValueSize: 100, Partitions: 16, Acks: 1, Linger: DefaultLinger,
+		BatchBytes: DefaultBatchBytes, Compression: "none",
+	}
+	with := func(f func(*Scenario)) Scenario { s := base; f(&s); return s }
+	return []Scenario{
+		with(func(s *Scenario) {
+			s.Name, s.Title, s.Records = HeadlineScenario, "unkeyed, acks=1, 100 B, 16 partitions, linger 5 ms, 64 KiB batches", n(500_000)
+		}),
+		with(func(s *Scenario) {
+			s.Name, s.Title, s.Records = "idempotent", "acks=all, idempotent (kafka-go: acks=all, no idempotence)", n(300_000)
+			s.Acks, s.Idempotent = -1, true
+		}),
+		with(func(s *Scenario) {
+			s.Name, s.Title, s.Records, s.Keys = "keyed-10k", "10,000 distinct keys", n(300_000), 10_000
+		}),
+		with(func(s *Scenario) {
+			s.Name, s.Title, s.Records, s.JSON, s.Compression = "lz4", "lz4, JSON-like values (~100 B)", n(300_000), true, "lz4"
+		}),
+		with(func(s *Scenario) {
+			s.Name, s.Title, s.Records, s.JSON, s.Compression = "zstd", "zstd, JSON-like values (~100 B)", n(300_000), true, "zstd"
+		}),
+		with(func(s *Scenario) {
+			s.Name, s.Title, s.Records = "rate-20k", "fixed 20,000 records/s, linger 0 (latency)", n(60_000)
+			s.Rate, s.Linger = 20_000, 0
+		}),
+		with(func(s *Scenario) {
+			s.Name, s.Title, s.Records, s.ValueSize = "1KiB", "1 KiB values", n(100_000), 1024
+		}),
+		with(func(s *Scenario) {
+			s.Name, s.Title, s.Records, s.Partitions = "1-partition", "1 partition", n(300_000), 1
+		}),
+		with(func(s *Scenario) {
+			s.Name, s.Title, s.Records, s.Partitions = "64-partitions", "64 partitions", n(300_000), 64
+		}),
+		with(func(s *Scenario) {
+			s.Name, s.Title, s.Records = "headline-future", "headline through Send + Future (one allocation per record allowed)", n(500_000)
+			s.Clients = []string{"tributary-future"}
+		}),
+	}
+}
+
+// Find returns the named scenario at scale.
+func Find(name string, scale float64) (Scenario, error) {
+	for _, s := range All(scale) {
+		if s.Name == name {
+			return s, nil
+		}
+	}
+	return Scenario{}, fmt.Errorf("workload: no scenario %q", name)
+}
+
+// RunsClient reports whether the scenario includes client.
+func (s Scenario) RunsClient(client string) bool {
+	if s.Clients == nil {
+		return client != "tributary-future"
+	}
+	for _, c := range s.Clients {
+		if c == client {
+			return true
+		}
+	}
+	return false
+}
+
+// SampleEvery returns how often a record's latency is sampled: every
+// record when that fits the sample budget, else evenly spaced.
+func (s Scenario) SampleEvery() int {
+	return max(1, (s.Records+maxLatencySamples-1)/maxLatencySamples)
+}
+
+// Payloads holds the keys and values a scenario sends, made before the
+// measurement so generating them costs nothing while it runs. Values are
+// shared and never modified, so clients that keep references (kafka-go's
+// async writer) stay correct.
+type Payloads struct {
+	Keys   [][]byte // nil when unkeyed
+	Values [][]byte
+}
+
+// MakePayloads builds the scenario's keys and values deterministically.
+func MakePayloads(s Scenario) Payloads {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var p Payloads
+	nv := 1024
+	p.Values = make([][]byte, nv)
+	for i := range p.Values {
+		if s.JSON {
+			p.Values[i] = jsonValue(rng, i, s.ValueSize)
+		} else {
+			v := make([]byte, s.ValueSize)
+			for j := range v {
+				v[j] = byte('A' + rng.IntN(26)) // as Java's ProducerPerformance
+			}
+			p.Values[i] = v
+		}
+	}
+	if s.Keys > 0 {
+		p.Keys = make([][]byte, s.Keys)
+		for i := range p.Keys {
+			p.Keys[i] = fmt.Appendf(nil, "key-%06d", i)
+		}
+	}
+	return p
+}
+
+var (
+	events  = []string{"page_view", "click", "add_to_cart", "checkout", "login", "logout"}
+	regions = []string{"eu-west-1", "us-east-1", "ap-south-1"}
+)
+
+// jsonValue returns a small event document padded or trimmed toward size;
+// its field names and enumerations repeat, so it compresses as real
+// event streams do.
+func jsonValue(rng *rand.Rand, i, size int) []byte {
+	v := fmt.Appendf(nil, `{"id":%d,"user":"u%05d","event":"%s","region":"%s","ts":%d,"ok":true}`,
+		i, rng.IntN(50000), events[rng.IntN(len(events))], regions[rng.IntN(len(regions))], 1700000000000+int64(i)*17)
+	for len(v) < size {
+		v = append(v[:len(v)-1], `,"pad":"xxxxxxxx"}`...)
+	}
+	return v
+}
