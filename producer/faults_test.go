@@ -160,6 +160,11 @@ func (r chaosResult) verify(t *testing.T) (dups, reordered, lost int) {
 			dups++
 			continue
 		}
+		// Order is promised for acknowledged records; a record whose send
+		// failed (delivery timeout) may still land, late.
+		if !r.ackedSet[v] {
+			continue
+		}
 		if prev, ok := last[string(rec.Key)]; ok && prev > v {
 			reordered++
 		}
@@ -246,7 +251,7 @@ func TestSoak(t *testing.T) {
 	n, err := strconv.Atoi(s)
 	require.NoError(t, err)
 	start := time.Now()
-	res := runChaos(t, n, chaos.All, true, 50*time.Millisecond, time.Duration(n/5000)*time.Second)
+	res := runChaos(t, n, chaos.All, true, 100*time.Millisecond, time.Duration(n/4000)*time.Second)
 	dups, reordered, lost := res.verify(t)
 	t.Logf("soak: records=%d acked=%d failed=%d consumed=%d lost=%d duplicated=%d reordered=%d in %v; faults: %s",
 		res.sent, res.acked, res.failed, len(res.records), lost, dups, reordered, time.Since(start).Round(time.Second), res.faultSummary())

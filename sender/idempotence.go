@@ -58,6 +58,10 @@ type Idempotence struct {
 	failures int       // consecutive InitProducerId failures; guarded by mu
 	wake     func()
 	backoff  func(attempt int) time.Duration
+	// external is set (before use) by a TxnManager, which gets the id and
+	// epoch itself (setProducerID): no InitProducerId and no automatic
+	// epoch bump happen here.
+	external bool
 
 	// Owned by the sender goroutine.
 	parts      map[topicPartition]*partitionSeq
@@ -80,6 +84,12 @@ type topicPartition struct {
 type partitionSeq struct {
 	next    int32                // the sequence the next new batch gets
 	unacked []*accumulator.Batch // stamped, neither acked nor failed; in sequence order
+	// unresolved is set when a batch that may have been written failed
+	// (it expired): the broker may or may not hold its sequences, so no
+	// epoch bump yet. Later batches keep their sequences and settle it: an
+	// ack proves it was written, OUT_OF_ORDER_SEQUENCE_NUMBER for the first
+	// of them proves it was not (then the bump happens).
+	unresolved bool
 }
 
 // NewIdempotence returns the idempotence state. wake nudges the sender when
@@ -118,7 +128,7 @@ func (m *Idempotence) ProducerID() (int64, int16) {
 func (m *Idempotence) Ready(inflight int) bool {
 	m.mu.Lock()
 	ready, fetching, fatal, id, epoch := m.ready, m.fetching, m.fatal, m.id, m.epoch
-	if fatal == nil && m.bumpNeeded && ready && inflight == 0 {
+	if fatal == nil && m.bumpNeeded && ready && inflight == 0 && !m.external {
 		m.bumpNeeded = false
 		m.ready, ready = false, false
 	}
@@ -127,13 +137,16 @@ func (m *Idempotence) Ready(inflight int) bool {
 		return false
 	}
 	if !ready {
-		if !fetching {
+		if !fetching && !m.external {
 			m.fetch()
 		}
 		return false
 	}
 	if id != m.seenID || epoch != m.seenEpoch {
 		m.seenID, m.seenEpoch = id, epoch
+		if m.external {
+			m.bumpNeeded = false // the new epoch restarts every sequence
+		}
 		m.resetSequences()
 	}
 	return !m.bumpNeeded
@@ -175,12 +188,21 @@ func (m *Idempotence) fetch() {
 	}()
 }
 
+// setProducerID installs an id and epoch obtained by a TxnManager; the
+// sender goroutine's next Ready restarts sequences under them.
+func (m *Idempotence) setProducerID(id int64, epoch int16) {
+	m.mu.Lock()
+	m.id, m.epoch, m.ready = id, epoch, true
+	m.mu.Unlock()
+}
+
 // resetSequences renumbers every partition's waiting batches from 0 under
 // the current id and epoch. Nothing is in flight when it runs.
 func (m *Idempotence) resetSequences() {
 	id, epoch := m.ProducerID()
 	for _, ps := range m.parts {
 		ps.next = 0
+		ps.unresolved = false
 		kept := ps.unacked[:0]
 		for _, b := range ps.unacked {
 			if b.MaybeWritten {
@@ -251,18 +273,26 @@ func (m *Idempotence) Options(b *accumulator.Batch) protocol.BatchOptions {
 }
 
 // Acked implements ProducerState.
-func (m *Idempotence) Acked(b *accumulator.Batch) { m.remove(b) }
+func (m *Idempotence) Acked(b *accumulator.Batch) {
+	m.remove(b)
+	m.part(b).unresolved = false
+}
 
-// Failed implements ProducerState: a stamped batch that fails leaves a gap,
-// so the epoch must be bumped before its partition's later sequences can be
-// accepted.
+// Failed implements ProducerState. A stamped batch the broker surely did
+// not write leaves a gap, so the epoch must be bumped before the
+// partition's later sequences can be accepted. A batch that may have been
+// written leaves the partition unresolved instead (see partitionSeq): a
+// needless bump would make resending the partition's other maybe-written
+// batches unsafe.
 func (m *Idempotence) Failed(b *accumulator.Batch, err error) {
-	if !b.HasSequence() {
+	if !b.HasSequence() || !m.remove(b) {
 		return
 	}
-	if m.remove(b) {
-		m.bumpNeeded = true
+	if b.MaybeWritten {
+		m.part(b).unresolved = true
+		return
 	}
+	m.bumpNeeded = true
 }
 
 // CanRetry implements ProducerState for OUT_OF_ORDER_SEQUENCE_NUMBER and
@@ -276,8 +306,14 @@ func (m *Idempotence) CanRetry(b *accumulator.Batch, err error) bool {
 		return false
 	}
 	ps := m.part(b)
+	if errors.Is(err, protocol.ErrOutOfOrderSequenceNumber) {
+		// The broker holds an earlier sequence than this batch's: no earlier
+		// attempt of it was written.
+		b.MaybeWritten = false
+	}
 	if len(ps.unacked) > 0 && ps.unacked[0] == b {
 		m.bumpNeeded = true
+		ps.unresolved = false
 	}
 	return true
 }
