@@ -2,6 +2,7 @@ package producer
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/tributary-go/tributary/accumulator"
@@ -18,8 +19,9 @@ type Future struct {
 	ts        int64 // record timestamp, ms
 	keySize   int32
 	valueSize int32
-	err       error         // set when Send failed before appending
-	done      chan struct{} // non-nil only for futures failed at Send
+	err       error           // set when Send failed before appending
+	done      chan struct{}   // non-nil for futures not backed by a batch (failed at Send, or a Promise's)
+	md        *RecordMetadata // a Promise's result; written before done closes
 }
 
 // closedChan is shared by every future that failed before appending.
@@ -43,7 +45,15 @@ func (f *Future) Done() <-chan struct{} {
 // error that failed it. It blocks until the outcome is known or ctx ends;
 // ending ctx does not cancel the send (see Producer.Send).
 func (f *Future) Get(ctx context.Context) (RecordMetadata, error) {
-	if f.err != nil {
+	if f.done != nil {
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return RecordMetadata{}, ctx.Err()
+		}
+		if f.md != nil {
+			return *f.md, f.err
+		}
 		return f.metadata(nil, 0), f.err
 	}
 	for {
@@ -82,4 +92,28 @@ func recordMetadata(topic string, partition int32, r *accumulator.Result, idx in
 		md.Timestamp = time.UnixMilli(r.LogAppendTime)
 	}
 	return md
+}
+
+// Promise completes a Future by hand. It exists for test doubles (see
+// producer/producertest) and adapters that must hand out Futures for work
+// done elsewhere. Complete must be called exactly once; it is safe to call
+// from any goroutine.
+type Promise struct {
+	f    *Future
+	once sync.Once
+}
+
+// NewPromise returns a pending Future and the Promise that completes it.
+func NewPromise() (*Future, *Promise) {
+	f := &Future{done: make(chan struct{}), partition: -1, keySize: -1, valueSize: -1}
+	return f, &Promise{f: f}
+}
+
+// Complete resolves the Future with md and err. Calls after the first are
+// ignored.
+func (p *Promise) Complete(md RecordMetadata, err error) {
+	p.once.Do(func() {
+		p.f.md, p.f.err = &md, err
+		close(p.f.done)
+	})
 }

@@ -459,3 +459,22 @@ func TestFlushWaits(t *testing.T) {
 	_, err := f.Get(ctx)
 	require.NoError(t, err)
 }
+
+func TestPromise(t *testing.T) {
+	f, p := NewPromise()
+	select {
+	case <-f.Done():
+		t.Fatal("done before Complete")
+	default:
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	_, err := f.Get(ctx)
+	cancel()
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	p.Complete(RecordMetadata{Topic: "t", Partition: 2, Offset: 42}, nil)
+	p.Complete(RecordMetadata{}, ErrClosed) // ignored
+	md, err := f.Get(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, int64(42), md.Offset)
+	assert.Equal(t, int32(2), md.Partition)
+}
