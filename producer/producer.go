@@ -33,7 +33,8 @@ type Producer struct {
 	snd   *sender.Sender
 	part  partitioner.Partitioner
 	cmp   *completer
-	idem  *sender.Idempotence // nil when enable.idempotence is false
+	idem  *sender.Idempotence // nil when enable.idempotence is false or the producer is transactional
+	txn   *sender.TxnManager  // nil unless transactional.id is set
 
 	appendObs partitioner.AppendObserver // part's optional hook, or nil
 	closed    atomic.Bool
@@ -152,7 +153,11 @@ func newProducer(c *config) (*Producer, error) {
 		Load:            load,
 		Logger:          log,
 	}
-	if c.idempotence {
+	if c.transactionalID != "" { // validate ensured idempotence
+		p.txn = newTxnManager(c, fetcher, p.conns, p, func() { snd.Wake() })
+		scfg.Producer = p.txn
+		scfg.TransactionalID = &c.transactionalID
+	} else if c.idempotence {
 		p.idem = sender.NewIdempotence(func(ctx context.Context, id int64, epoch int16) (int64, int16, error) {
 			return initProducerID(ctx, fetcher, c, id, epoch)
 		}, func() { snd.Wake() }, func(attempt int) time.Duration {
@@ -227,6 +232,12 @@ func (p *Producer) send(ctx context.Context, rec *Record, f *Future, cb Callback
 	if rec.Topic == "" {
 		return ErrNoTopic
 	}
+	if p.txn != nil {
+		if err := p.txn.AcquireSend(); err != nil {
+			return err
+		}
+		defer p.txn.ReleaseSend()
+	}
 
 	deadline := time.Now().Add(p.cfg.maxBlock)
 	topic, err := p.topic(ctx, rec.Topic, deadline)
@@ -267,6 +278,9 @@ func (p *Producer) send(ctx context.Context, rec *Record, f *Future, cb Callback
 	}
 	if cb != nil {
 		th.Ack = cb
+	}
+	if p.txn != nil {
+		p.txn.AddPartition(rec.Topic, partition)
 	}
 	res, err := p.acc.Append(ctx, rec.Topic, partition, ts, rec.Key, rec.Value, rec.Headers, th, time.Until(deadline))
 	if err != nil {
@@ -358,7 +372,8 @@ func (p *Producer) PartitionsFor(ctx context.Context, topic string) ([]Partition
 	return out, nil
 }
 
-// Close stops accepting records, sends everything buffered and in flight,
+// Close stops accepting records, aborts a transaction left open (best
+// effort within ctx), sends everything buffered and in flight,
 // runs the remaining callbacks, and releases every goroutine and
 // connection. If ctx ends first, records not yet delivered fail with an
 // error matching ErrClosed and Close returns a *CloseError. After Close,
@@ -367,10 +382,14 @@ func (p *Producer) PartitionsFor(ctx context.Context, topic string) ([]Partition
 func (p *Producer) Close(ctx context.Context) error {
 	p.closeOnce.Do(func() {
 		p.closed.Store(true)
+		p.abortOnClose(ctx)
 		err := p.snd.Close(ctx)
 		p.cmp.wait()
 		if p.idem != nil {
 			p.idem.Close()
+		}
+		if p.txn != nil {
+			p.txn.Close()
 		}
 		p.meta.Close()
 		p.conns.Close()

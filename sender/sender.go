@@ -203,6 +203,13 @@ func (s *Sender) sendReady(now time.Time) time.Duration {
 	for _, b := range s.acc.Expire(now) {
 		s.fail(b, &DeliveryTimeoutError{Topic: b.Topic, Partition: b.Partition, Timeout: s.cfg.DeliveryTimeout, Records: b.NumRecords()})
 	}
+	if q, ok := s.cfg.Producer.(queueAborter); ok {
+		if err := q.AbortQueued(); err != nil {
+			for _, b := range s.acc.AbortAll() {
+				s.fail(b, err)
+			}
+		}
+	}
 	if s.cfg.Producer != nil && !s.cfg.Producer.Ready(s.total) {
 		if err := s.cfg.Producer.Err(); err != nil {
 			for _, b := range s.acc.AbortAll() {
@@ -281,6 +288,9 @@ func (s *Sender) send(node int32, c *conn.Conn, batches []*accumulator.Batch, no
 			s.fail(b, err)
 		}
 		return
+	}
+	if pv, ok := s.cfg.Producer.(produceVersioner); ok {
+		v = pv.ProduceVersion(v)
 	}
 	req := &protocol.ProduceRequest{
 		TransactionalID: s.cfg.TransactionalID,
