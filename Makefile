@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: test test-short vet bench fuzz soak
+.PHONY: test test-short vet bench benchprofile microbench fuzz soak
 
 test: vet
 	$(GO) test -race -timeout 9m -count=1 $(PKGS)
@@ -15,8 +15,23 @@ vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-# Package micro-benchmarks (ns/op, B/op, allocs/op).
+# Tributary against franz-go, sarama, kafka-go and confluent-kafka-go, side
+# by side (bench/ is its own module, so the other clients never enter this
+# go.mod). Writes bench/results/RESULTS.md, results.json and chart.png;
+# about 3 minutes here. BENCHFLAGS passes options, e.g.
+# BENCHFLAGS='-scale 0.2 -runs 1'; GOFLAGS=-tags=nocgo (or CGO_ENABLED=0)
+# leaves out confluent-kafka-go, which needs cgo, and the report says so.
+BENCHFLAGS ?=
 bench:
+	cd bench && $(GO) run ./cmd/compare -out results $(BENCHFLAGS)
+
+# CPU and allocation profiles of Tributary in the headline scenario
+# (SendCallback and Send), into bench/results/profiles.
+benchprofile:
+	cd bench && $(GO) run ./cmd/compare -profile results/profiles -scale 6
+
+# Package micro-benchmarks (ns/op, B/op, allocs/op).
+microbench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 200ms $(PKGS)
 
 # Each fuzz target of every package for FUZZTIME (default 1m).

@@ -11,7 +11,7 @@ import (
 
 func init() {
 	register("franz-go", "github.com/twmb/franz-go",
-		"ProducerBatchMaxBytes=batch.size, ProducerLinger, RequiredAcks, DisableIdempotentWrite unless idempotent, ProducerBatchCompression (NoCompression for none: franz-go defaults to snappy), MaxProduceRequestsInflightPerBroker=5, MaxBufferedBytes=32 MiB (records cap lifted); default partitioner (uniform bytes, murmur2 for keys); records recycled through a sync.Pool in the promise",
+		"ProducerBatchMaxBytes=batch.size, ProducerLinger, RequiredAcks, DisableIdempotentWrite unless idempotent, ProducerBatchCompression (NoCompression for none: franz-go defaults to snappy), MaxProduceRequestsInflightPerBroker=5 (idempotent: franz-go's own 5), MaxBufferedBytes=32 MiB (records cap lifted); default partitioner (uniform bytes, murmur2 for keys); records recycled through a sync.Pool in the promise",
 		startFranz)
 }
 
@@ -48,12 +48,13 @@ func startFranz(c Config) (Client, error) {
 		kgo.ProducerLinger(s.Linger),
 		kgo.ProducerBatchMaxBytes(int32(s.BatchBytes)),
 		kgo.ProducerBatchCompression(codec),
-		kgo.MaxProduceRequestsInflightPerBroker(workload.MaxInFlight),
 		kgo.MaxBufferedBytes(workload.BufferBytes),
 		kgo.MaxBufferedRecords(1 << 24),
 	}
 	if !s.Idempotent {
-		opts = append(opts, kgo.DisableIdempotentWrite())
+		// With idempotence franz-go already allows 5 in flight (Kafka ≥ 1.0)
+		// and rejects this option.
+		opts = append(opts, kgo.DisableIdempotentWrite(), kgo.MaxProduceRequestsInflightPerBroker(workload.MaxInFlight))
 	}
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 
 func init() {
 	register("kafka-go", "github.com/segmentio/kafka-go",
-		"Writer{Async: true, Completion}; BatchBytes=batch.size, BatchSize=1,000,000 messages (so bytes decide), BatchTimeout=linger.ms, RequiredAcks, Compression; no idempotence (acks=all without it in the idempotent scenario), one request in flight per partition (no max.in.flight knob), no bound on buffering; Balancer RoundRobin for null keys, Murmur2Balancer (Java placement) for keys",
+		"Writer{Async: true, Completion}; BatchBytes=batch.size, BatchSize=batch.size/value size messages (so bytes decide; kafka-go preallocates BatchSize message slots per batch, which is most of its B/rec at linger 0), BatchTimeout=linger.ms, RequiredAcks, Compression; no idempotence (acks=all without it in the idempotent scenario), one request in flight per partition (no max.in.flight knob), no bound on buffering; Balancer RoundRobin for null keys, Murmur2Balancer (Java placement) for keys",
 		startKafkaGo)
 }
 
@@ -55,7 +55,7 @@ func startKafkaGo(c Config) (Client, error) {
 		Addr:         kafka.TCP(c.Brokers...),
 		Topic:        c.Topic,
 		Balancer:     bal,
-		BatchSize:    1_000_000,
+		BatchSize:    max(100, s.BatchBytes/s.ValueSize),
 		BatchBytes:   int64(s.BatchBytes),
 		BatchTimeout: linger,
 		RequiredAcks: acks,

@@ -67,9 +67,7 @@ func (t *Tracker) Done(slot int32, err error) {
 		}
 	}
 	if err != nil {
-		if t.failed.Add(1) == 1 {
-			t.err.Store(&err)
-		}
+		t.fail(1, err)
 	}
 	if n := t.acked.Add(1); n == t.target.Load() {
 		close(*t.done.Load())
@@ -80,12 +78,21 @@ func (t *Tracker) Done(slot int32, err error) {
 // whole batch in one call).
 func (t *Tracker) DoneN(n int, err error) {
 	if err != nil {
-		if t.failed.Add(int64(n)) == int64(n) {
-			t.err.Store(&err)
-		}
+		t.fail(n, err)
 	}
 	if v, tg := t.acked.Add(int64(n)), t.target.Load(); v >= tg && v-int64(n) < tg {
 		close(*t.done.Load())
+	}
+}
+
+// fail counts n failures, keeping the first error. It is a separate
+// function so that taking err's address does not move every Done's err
+// parameter to the heap.
+//
+//go:noinline
+func (t *Tracker) fail(n int, err error) {
+	if t.failed.Add(int64(n)) == int64(n) {
+		t.err.Store(&err)
 	}
 }
 

@@ -3,9 +3,9 @@ package workload
 // Result is one client's measurement of one scenario, as the child process
 // reports it (JSON on its standard output) and the report renders it.
 type Result struct {
-	Scenario string `json:"scenario"`
-	Client   string `json:"client"`
-	Records  int    `json:"records"`
+	Scenario string  `json:"scenario"`
+	Client   string  `json:"client"`
+	Records  int     `json:"records"`
 	Seconds  float64 `json:"seconds"`
 
 	RecordsPerSec float64 `json:"records_per_sec"`

@@ -1,0 +1,279 @@
+// Command compare measures Tributary against the other Go Kafka clients
+// (franz-go, sarama, segmentio/kafka-go, confluent-kafka-go) through the
+// same workloads, side by side, and writes a Markdown report and a chart.
+//
+//	go run ./cmd/compare -out results              # every scenario, every client
+//	go run ./cmd/compare -scale 0.1 -scenarios headline -clients tributary,franz-go
+//	go run ./cmd/compare -profile results/profiles # Tributary, headline, with pprof
+//
+// The parent process runs the sink broker (internal/fakebroker with Store
+// off: it checks every batch's CRC-32C, counts records and answers with
+// offsets, storing nothing) and re-executes itself once per client and
+// scenario, so each child's getrusage and peak RSS belong to that client
+// alone. After each run the parent checks that the sink counted every
+// record.
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tributary-go/tributary/bench/internal/clients"
+	"github.com/tributary-go/tributary/bench/internal/report"
+	"github.com/tributary-go/tributary/bench/internal/workload"
+	"github.com/tributary-go/tributary/internal/fakebroker"
+	"github.com/tributary-go/tributary/protocol"
+)
+
+func main() {
+	var (
+		child     = flag.Bool("child", false, "internal: run one client in this process and print its result")
+		client    = flag.String("client", "", "internal (-child): the client")
+		scenario  = flag.String("scenario", "", "internal (-child): the scenario")
+		topic     = flag.String("topic", "bench", "internal (-child): the topic")
+		brokers   = flag.String("brokers", "", "internal (-child): the sink's addresses, comma-separated")
+		cpuProf   = flag.String("cpuprofile", "", "internal (-child): write a CPU profile of the measured phase")
+		memProf   = flag.String("memprofile", "", "internal (-child): write an allocation profile after the run")
+		scale     = flag.Float64("scale", 1, "multiply every scenario's record count by this (min 5,000 records)")
+		out       = flag.String("out", "results", "directory for RESULTS.md, results.json and chart.png")
+		scenarios = flag.String("scenarios", "all", "comma-separated scenario names, or all")
+		which     = flag.String("clients", "all", "comma-separated client names, or all")
+		timeout   = flag.Duration("timeout", 3*time.Minute, "kill a client run after this long")
+		runs      = flag.Int("runs", 5, "runs per client and scenario; the report keeps the median by records/s")
+		profile   = flag.String("profile", "", "instead of the comparison: profile Tributary (SendCallback and Send) in the headline scenario, or in -scenarios, into this directory")
+	)
+	flag.Parse()
+
+	if *child {
+		printResult(runChild(childArgs{
+			client: *client, scenario: *scenario, topic: *topic, scale: *scale,
+			brokers: strings.Split(*brokers, ","), cpuProfile: *cpuProf, memProfile: *memProf,
+		}))
+		return
+	}
+	var err error
+	if *profile != "" {
+		err = runProfiles(*profile, *scale, *timeout, *scenarios)
+	} else {
+		err = runComparison(*out, *scale, *scenarios, *which, *timeout, max(*runs, 1))
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "compare:", err)
+		os.Exit(1)
+	}
+}
+
+func runComparison(out string, scale float64, scenarioList, clientList string, timeout time.Duration, runs int) error {
+	all := workload.All(scale)
+	var scs []workload.Scenario
+	for _, s := range all {
+		if scenarioList == "all" || contains(scenarioList, s.Name) {
+			scs = append(scs, s)
+		}
+	}
+	if len(scs) == 0 {
+		return fmt.Errorf("no scenario matches %q", scenarioList)
+	}
+	var names []string
+	for _, c := range clients.Names() {
+		if clientList == "all" || contains(clientList, c) {
+			names = append(names, c)
+		}
+	}
+	for _, c := range strings.Split(clientList, ",") {
+		if clientList != "all" && !clients.Known(c) {
+			return fmt.Errorf("unknown client %q", c)
+		}
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+
+	start := time.Now()
+	var results []workload.Result
+	for _, s := range scs {
+		fmt.Printf("== %s: %s — %d records (+%d warm-up)\n", s.Name, s.Title, s.Records, workload.WarmupRecords)
+		for _, c := range names {
+			if !s.RunsClient(c) {
+				continue
+			}
+			var tries []workload.Result
+			for range runs {
+				r := runOne(s, c, scale, timeout, "", "")
+				printLine(r)
+				tries = append(tries, r)
+				if r.Err != "" {
+					break // a failing client fails every time; don't wait out more
+				}
+			}
+			results = append(results, median(tries))
+		}
+	}
+	rep := report.Report{
+		Runs:      runs,
+		Date:      start,
+		Machine:   report.DescribeMachine(),
+		Scale:     scale,
+		Scenarios: scs,
+		Results:   results,
+		Elapsed:   time.Since(start),
+	}
+	for _, c := range clients.Names() {
+		rep.Clients = append(rep.Clients, report.ClientInfo{Name: c, Version: clients.Version(c), Note: clients.Note(c)})
+	}
+	for _, c := range []string{"confluent-kafka-go"} {
+		if why := clients.Skipped(c); why != "" {
+			rep.Clients = append(rep.Clients, report.ClientInfo{Name: c, Version: "—", Note: why})
+		}
+	}
+	if err := rep.Write(out); err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s, %s and %s in %v\n", filepath.Join(out, "RESULTS.md"), filepath.Join(out, "chart.png"),
+		filepath.Join(out, "results.json"), time.Since(start).Round(time.Second))
+	return nil
+}
+
+// runOne starts a fresh sink, runs client through s in a child process and
+// checks the sink's count.
+func runOne(s workload.Scenario, client string, scale float64, timeout time.Duration, cpuProf, memProf string) workload.Result {
+	fail := func(err error) workload.Result {
+		return workload.Result{Scenario: s.Name, Client: client, Records: s.Records, Err: err.Error()}
+	}
+	const topic = "bench"
+	sink, err := fakebroker.Start(fakebroker.Config{
+		Brokers: workload.Brokers,
+		Topics:  map[string]int32{topic: int32(s.Partitions)},
+		Handler: advertiseFetch,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	defer sink.Close()
+
+	self, err := os.Executable()
+	if err != nil {
+		return fail(err)
+	}
+	args := []string{"-child", "-client", client, "-scenario", s.Name, "-topic", topic,
+		"-brokers", strings.Join(sink.Addrs(), ","), "-scale", fmt.Sprint(scale)}
+	if cpuProf != "" {
+		args = append(args, "-cpuprofile", cpuProf, "-memprofile", memProf)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, self, args...)
+	cmd.Stderr = os.Stderr
+	cmd.Env = append(os.Environ(), "GOGC=100") // the same GC setting for every Go client
+	outb, err := cmd.Output()
+	if ctx.Err() != nil {
+		return fail(fmt.Errorf("killed after %v", timeout))
+	}
+	r, perr := parseResult(string(outb))
+	if perr != nil {
+		return fail(errors.Join(perr, err))
+	}
+	for p := range s.Partitions {
+		r.SinkCount += sink.Records(topic, int32(p))
+	}
+	if want := int64(s.Records + workload.WarmupRecords); r.Err == "" && r.SinkCount != want {
+		r.Err = fmt.Sprintf("sink counted %d records, want %d", r.SinkCount, want)
+	}
+	return r
+}
+
+// advertiseFetch answers ApiVersions with the sink's APIs plus Fetch.
+// librdkafka infers broker features from version pairs that include Fetch
+// (record batch v2 needs Produce v3 and Fetch v4, zstd Produce v7 and Fetch
+// v10); without Fetch it falls back to the magic-0 message format, which
+// the sink rightly rejects. No producer ever sends Fetch.
+func advertiseFetch(_ int32, key protocol.Key, version int16, req protocol.Request) fakebroker.Action {
+	r, ok := req.(*protocol.APIVersionsRequest)
+	if !ok || key != protocol.KeyAPIVersions {
+		return fakebroker.Action{}
+	}
+	if version >= 3 && (!protocol.ValidClientSoftware(r.ClientSoftwareName) || !protocol.ValidClientSoftware(r.ClientSoftwareVersion)) {
+		return fakebroker.Action{} // the default answer (INVALID_REQUEST)
+	}
+	resp := protocol.NewAPIVersionsResponse()
+	for _, api := range protocol.APIs() {
+		resp.APIKeys = append(resp.APIKeys, protocol.APIVersionsResponseKey{APIKey: int16(api.Key), MinVersion: api.Min, MaxVersion: api.Max})
+	}
+	const keyFetch = 1
+	resp.APIKeys = append(resp.APIKeys, protocol.APIVersionsResponseKey{APIKey: keyFetch, MinVersion: 0, MaxVersion: 12})
+	return fakebroker.Action{Respond: resp}
+}
+
+// median returns the run with the median records/s, or the first failed
+// run when any failed.
+func median(rs []workload.Result) workload.Result {
+	for _, r := range rs {
+		if r.Err != "" {
+			return r
+		}
+	}
+	sorted := slices.Clone(rs)
+	slices.SortFunc(sorted, func(a, b workload.Result) int { return cmp.Compare(a.RecordsPerSec, b.RecordsPerSec) })
+	return sorted[len(sorted)/2]
+}
+
+func printLine(r workload.Result) {
+	if r.Err != "" {
+		fmt.Printf("   %-20s ERROR: %s\n", r.Client, r.Err)
+		return
+	}
+	fmt.Printf("   %-20s %10.0f rec/s %7.1f MB/s %6.2f µs CPU/rec %6.2f allocs/rec %7.1f B/rec %6.0f MB RSS  p50 %.2f p99 %.2f p99.9 %.2f ms\n",
+		r.Client, r.RecordsPerSec, r.MBPerSec, r.CPUPerRecord, r.AllocsPerRec, r.BytesPerRec, r.PeakRSSMB, r.P50Ms, r.P99Ms, r.P999Ms)
+}
+
+// runProfiles profiles Tributary's SendCallback and Send paths in the
+// headline scenario, or its SendCallback path in the listed scenarios.
+func runProfiles(dir string, scale float64, timeout time.Duration, scenarioList string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	type run struct{ scenario, client string }
+	runs := []run{
+		{workload.HeadlineScenario, "tributary"},
+		{"headline-future", "tributary-future"},
+	}
+	if scenarioList != "all" {
+		runs = runs[:0]
+		for _, name := range strings.Split(scenarioList, ",") {
+			runs = append(runs, run{strings.TrimSpace(name), "tributary"})
+		}
+	}
+	for _, run := range runs {
+		s, err := workload.Find(run.scenario, scale)
+		if err != nil {
+			return err
+		}
+		cpu := filepath.Join(dir, run.client+"-"+run.scenario+".cpu.pprof")
+		mem := filepath.Join(dir, run.client+"-"+run.scenario+".allocs.pprof")
+		r := runOne(s, run.client, scale, timeout, cpu, mem)
+		printLine(r)
+		if r.Err != "" {
+			return errors.New(r.Err)
+		}
+		fmt.Printf("   profiles: %s %s\n", cpu, mem)
+	}
+	return nil
+}
+
+func contains(list, name string) bool {
+	for _, x := range strings.Split(list, ",") {
+		if strings.TrimSpace(x) == name {
+			return true
+		}
+	}
+	return false
+}
