@@ -133,10 +133,10 @@ type AppendResult struct {
 }
 
 // Append adds a record to partition's queue. It blocks only to allocate
-// memory (until ctx ends or maxBlock passes). The record's bytes are copied,
+// memory (until ctx ends or the deadline, max.block.ms from the Send, passes). The record's bytes are copied,
 // so the caller may reuse key, value and headers once Append returns.
 func (a *Accumulator) Append(ctx context.Context, topic string, partition int32, ts int64,
-	key, value []byte, headers []protocol.Header, th Thunk, maxBlock time.Duration) (AppendResult, error) {
+	key, value []byte, headers []protocol.Header, th Thunk, deadline time.Time) (AppendResult, error) {
 	a.appending.Add(1)
 	defer a.appending.Add(-1)
 	if a.closed.Load() {
@@ -154,7 +154,7 @@ func (a *Accumulator) Append(ctx context.Context, topic string, partition int32,
 	// Allocate outside the lock, then re-check: someone may have opened a
 	// batch with room while we waited.
 	size := max(a.cfg.BatchSize, protocol.BatchHeaderSize+protocol.EstimateRecordSize(key, value, headers))
-	buf, err := a.pool.Allocate(ctx, size, maxBlock)
+	buf, err := a.pool.Allocate(ctx, size, time.Until(deadline))
 	if err != nil {
 		return AppendResult{}, err
 	}
@@ -203,9 +203,15 @@ func (a *Accumulator) newBatch(topic string, partition int32, buf []byte, size i
 		buf: buf, created: a.cfg.Now(), maxSize: size, released: make(chan struct{}),
 		ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1,
 	}
+	tb := thunkPool.Get().(*[]Thunk)
+	b.thunks, b.thunkBox = (*tb)[:0], tb
 	b.builder.Reset(buf)
 	return b
 }
+
+// thunkPool recycles per-batch thunk slices, which would otherwise be the
+// bulk of the bytes a producer allocates.
+var thunkPool = sync.Pool{New: func() any { s := make([]Thunk, 0, 128); return &s }}
 
 func (a *Accumulator) track(b *Batch) {
 	a.incMu.Lock()
@@ -229,6 +235,12 @@ func (a *Accumulator) Deallocate(b *Batch) {
 		b.buf = nil
 	}
 	b.encoded = nil
+	if b.thunkBox != nil {
+		clear(b.thunks)
+		*b.thunkBox = b.thunks[:0]
+		thunkPool.Put(b.thunkBox)
+		b.thunks, b.thunkBox = nil, nil
+	}
 	if p := b.splitFrom; p != nil && p.splitOpen.Add(-1) == 0 {
 		a.Deallocate(p)
 	}

@@ -116,10 +116,11 @@ type Batch struct {
 	Partition int32
 	Result    *Result
 
-	builder protocol.BatchBuilder
-	buf     []byte  // memory from the BufferPool; returned by Deallocate
-	thunks  []Thunk // one per record, in offset order
-	hasAcks bool    // some thunk has an Ack
+	builder  protocol.BatchBuilder
+	buf      []byte   // memory from the BufferPool; returned by Deallocate
+	thunks   []Thunk  // one per record, in offset order
+	thunkBox *[]Thunk // the pooled slice header thunks came from, or nil
+	hasAcks  bool     // some thunk has an Ack
 
 	released chan struct{} // closed by Deallocate, for Flush
 	created  time.Time     // for linger.ms and delivery.timeout.ms

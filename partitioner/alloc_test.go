@@ -6,7 +6,7 @@ import "testing"
 // topic has been seen. The sticky cases use batch.size 1 so that every
 // record switches: choosing a partition is part of the steady state too.
 func TestNoAllocs(t *testing.T) {
-	topic := &Topic{Name: "t", NumPartitions: 12, Available: allPartitions(12)}
+	topic := Topic{Name: "t", NumPartitions: 12, Available: allPartitions(12)}
 	key := []byte("user-42")
 	sizes := []int{0, 3, 1, 0, 2, 5, 0, 1, 1, 0, 4, 2}
 

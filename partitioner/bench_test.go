@@ -22,7 +22,7 @@ func BenchmarkMurmur2(b *testing.B) {
 // sticky partitioning that is Partition plus OnAppend, with records of 100
 // bytes and batch.size 16384, so a switch every 164 records.
 func BenchmarkPartition(b *testing.B) {
-	topic := &Topic{Name: "bench", NumPartitions: 12, Available: allPartitions(12)}
+	topic := Topic{Name: "bench", NumPartitions: 12, Available: allPartitions(12)}
 	key := []byte("user-1234567")
 	sizes := []int{0, 3, 1, 0, 2, 5, 0, 1, 1, 0, 4, 2}
 

@@ -17,7 +17,7 @@ func TestConcurrentUse(t *testing.T) {
 		goroutines = 8
 		records    = 2000
 	)
-	topics := []*Topic{
+	topics := []Topic{
 		{Name: "all", NumPartitions: 6, Available: allPartitions(6)},
 		{Name: "some", NumPartitions: 12, Available: []int32{1, 4, 7, 10}},
 		{Name: "none", NumPartitions: 3},

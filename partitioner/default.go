@@ -51,14 +51,14 @@ func NewUniformSticky(batchSize int) *Default {
 // It returns -1 if topic.NumPartitions is less than 1. Partition is safe for
 // concurrent use, does not block and, once the topic has been seen, does not
 // allocate.
-func (d *Default) Partition(topic *Topic, key, _ []byte) int32 {
+func (d *Default) Partition(topic Topic, key, _ []byte) int32 {
 	if topic.NumPartitions < 1 {
 		return -1
 	}
 	if key != nil && !d.cfg.ignoreKeys {
 		return KeyPartition(key, topic.NumPartitions)
 	}
-	return d.stickyPartition(d.topics.loadOrCreate(topic.Name), topic)
+	return d.stickyPartition(d.topics.loadOrCreate(topic.Name), &topic)
 }
 
 // OnAppend counts bytes appended to partition of topic and switches the

@@ -6,11 +6,11 @@ import (
 
 func TestDefaultPartition(t *testing.T) {
 	// cycling() makes the first sticky choice Available[0].
-	some := &Topic{Name: "t", NumPartitions: 10, Available: []int32{4, 8}}
+	some := Topic{Name: "t", NumPartitions: 10, Available: []int32{4, 8}}
 	tests := []struct {
 		name  string
 		opts  []Option
-		topic *Topic
+		topic Topic
 		key   []byte
 		want  int32
 	}{
@@ -21,8 +21,8 @@ func TestDefaultPartition(t *testing.T) {
 		{"nil key is sticky", nil, some, nil, 4},
 		{"ignore keys: sticky", []Option{IgnoreKeys(true)}, some, []byte("foobar"), 4},
 		{"ignore keys false", []Option{IgnoreKeys(true), IgnoreKeys(false)}, some, []byte("foobar"), 6},
-		{"no partitions", nil, &Topic{Name: "t"}, []byte("foobar"), -1},
-		{"no partitions, no key", nil, &Topic{Name: "t", NumPartitions: -1}, nil, -1},
+		{"no partitions", nil, Topic{Name: "t"}, []byte("foobar"), -1},
+		{"no partitions, no key", nil, Topic{Name: "t", NumPartitions: -1}, nil, -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -37,7 +37,7 @@ func TestDefaultPartition(t *testing.T) {
 // With keys ignored, keyed and unkeyed records share one sticky run.
 func TestIgnoreKeysSharesStickyRun(t *testing.T) {
 	for _, d := range []*Default{NewDefault(100, IgnoreKeys(true), cycling()), NewUniformSticky(100)} {
-		topic := &Topic{Name: "t", NumPartitions: 16, Available: allPartitions(16)}
+		topic := Topic{Name: "t", NumPartitions: 16, Available: allPartitions(16)}
 		first := d.Partition(topic, nil, nil)
 		for i, k := range randomKeys(9, 5) {
 			p := d.Partition(topic, k, nil)
@@ -63,10 +63,10 @@ func TestUniformStickyIgnoresLoad(t *testing.T) {
 }
 
 func TestFunc(t *testing.T) {
-	var p Partitioner = Func(func(topic *Topic, key, value []byte) int32 {
+	var p Partitioner = Func(func(topic Topic, key, value []byte) int32 {
 		return int32(len(key)+len(value)) % int32(topic.NumPartitions)
 	})
-	if got := p.Partition(&Topic{NumPartitions: 3}, []byte("ab"), []byte("cd")); got != 1 {
+	if got := p.Partition(Topic{NumPartitions: 3}, []byte("ab"), []byte("cd")); got != 1 {
 		t.Errorf("Func.Partition = %d, want 1", got)
 	}
 }

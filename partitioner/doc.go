@@ -39,7 +39,7 @@
 // # Example
 //
 //	p := partitioner.NewDefault(16384) // batch.size
-//	t := &partitioner.Topic{Name: "events", NumPartitions: 6, Available: []int32{0, 1, 2, 3, 4, 5}}
+//	t := partitioner.Topic{Name: "events", NumPartitions: 6, Available: []int32{0, 1, 2, 3, 4, 5}}
 //
 //	part := p.Partition(t, key, value) // key == nil: sticky
 //	// ... append the record to partition part of the accumulator, then:

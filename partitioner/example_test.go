@@ -19,7 +19,7 @@ func ExampleKeyPartition() {
 // The producer's side of the contract: partition, append, report the append.
 func ExampleDefault() {
 	p := partitioner.NewDefault(16384) // batch.size
-	topic := &partitioner.Topic{Name: "events", NumPartitions: 6, Available: []int32{0, 1, 2, 3, 4, 5}}
+	topic := partitioner.Topic{Name: "events", NumPartitions: 6, Available: []int32{0, 1, 2, 3, 4, 5}}
 
 	keyed := p.Partition(topic, []byte("foobar"), []byte("v"))
 	fmt.Println("keyed:", keyed)
@@ -34,7 +34,7 @@ func ExampleDefault() {
 
 func ExampleNewRoundRobin() {
 	p := partitioner.NewRoundRobin()
-	topic := &partitioner.Topic{Name: "events", NumPartitions: 6, Available: []int32{0, 2, 5}}
+	topic := partitioner.Topic{Name: "events", NumPartitions: 6, Available: []int32{0, 2, 5}}
 	for range 4 {
 		fmt.Print(p.Partition(topic, nil, nil), " ")
 	}

@@ -34,7 +34,7 @@ func allPartitions(n int) []int32 {
 // switchCounts sends switches unkeyed records of one byte to a Default with
 // batch.size 1 and every batch full, so each record starts a new sticky run,
 // and counts where the runs went.
-func switchCounts(d *Default, topic *Topic, switches int) map[int32]int {
+func switchCounts(d *Default, topic Topic, switches int) map[int32]int {
 	counts := make(map[int32]int)
 	for range switches {
 		p := d.Partition(topic, nil, nil)

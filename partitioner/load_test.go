@@ -110,7 +110,7 @@ func TestAdaptive(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := NewDefault(1, append(tt.opts, seeded(uint64(100+i)))...)
-			topic := &Topic{Name: "t", NumPartitions: 4, Available: allPartitions(4)}
+			topic := Topic{Name: "t", NumPartitions: 4, Available: allPartitions(4)}
 			if tt.sizes != nil {
 				d.UpdateLoad(topic.Name, topic.Available, tt.sizes)
 			}
@@ -127,7 +127,7 @@ func TestAdaptive(t *testing.T) {
 // Keyed records ignore load: placement by key must not move with it.
 func TestAdaptiveLeavesKeysAlone(t *testing.T) {
 	d := NewDefault(1)
-	topic := &Topic{Name: "t", NumPartitions: 4, Available: allPartitions(4)}
+	topic := Topic{Name: "t", NumPartitions: 4, Available: allPartitions(4)}
 	d.UpdateLoad(topic.Name, topic.Available, []int{0, 50, 50, 50})
 	for _, k := range randomKeys(1000, 3) {
 		if got, want := d.Partition(topic, k, nil), KeyPartition(k, 4); got != want {

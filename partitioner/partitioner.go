@@ -25,7 +25,7 @@ type Topic struct {
 // Implementations must be safe for concurrent use by many sending goroutines
 // and must not block.
 type Partitioner interface {
-	Partition(topic *Topic, key, value []byte) int32
+	Partition(topic Topic, key, value []byte) int32
 }
 
 // AppendObserver is told about every record the producer appended to the
@@ -57,9 +57,9 @@ type LoadObserver interface {
 
 // Func adapts an ordinary function to the [Partitioner] interface. The
 // function must itself be safe for concurrent use and must not block.
-type Func func(topic *Topic, key, value []byte) int32
+type Func func(topic Topic, key, value []byte) int32
 
 // Partition calls f(topic, key, value).
-func (f Func) Partition(topic *Topic, key, value []byte) int32 {
+func (f Func) Partition(topic Topic, key, value []byte) int32 {
 	return f(topic, key, value)
 }

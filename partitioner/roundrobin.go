@@ -22,7 +22,7 @@ func NewRoundRobin() Partitioner {
 	return &roundRobin{}
 }
 
-func (rr *roundRobin) Partition(topic *Topic, _, _ []byte) int32 {
+func (rr *roundRobin) Partition(topic Topic, _, _ []byte) int32 {
 	if topic.NumPartitions < 1 {
 		return -1
 	}

@@ -9,14 +9,14 @@ import (
 func TestRoundRobin(t *testing.T) {
 	tests := []struct {
 		name  string
-		topic *Topic
+		topic Topic
 		want  []int32
 	}{
-		{"all available", &Topic{Name: "a", NumPartitions: 3, Available: allPartitions(3)}, []int32{0, 1, 2, 0, 1, 2, 0}},
-		{"subset available", &Topic{Name: "b", NumPartitions: 6, Available: []int32{0, 2, 5}}, []int32{0, 2, 5, 0, 2, 5}},
-		{"order of Available kept", &Topic{Name: "c", NumPartitions: 6, Available: []int32{5, 1}}, []int32{5, 1, 5, 1}},
-		{"none available: all partitions", &Topic{Name: "d", NumPartitions: 4}, []int32{0, 1, 2, 3, 0}},
-		{"no partitions", &Topic{Name: "e"}, []int32{-1, -1}},
+		{"all available", Topic{Name: "a", NumPartitions: 3, Available: allPartitions(3)}, []int32{0, 1, 2, 0, 1, 2, 0}},
+		{"subset available", Topic{Name: "b", NumPartitions: 6, Available: []int32{0, 2, 5}}, []int32{0, 2, 5, 0, 2, 5}},
+		{"order of Available kept", Topic{Name: "c", NumPartitions: 6, Available: []int32{5, 1}}, []int32{5, 1, 5, 1}},
+		{"none available: all partitions", Topic{Name: "d", NumPartitions: 4}, []int32{0, 1, 2, 3, 0}},
+		{"no partitions", Topic{Name: "e"}, []int32{-1, -1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -36,8 +36,8 @@ func TestRoundRobin(t *testing.T) {
 // Each topic has its own counter, as in Java's per-topic map.
 func TestRoundRobinPerTopic(t *testing.T) {
 	rr := NewRoundRobin()
-	a := &Topic{Name: "a", NumPartitions: 4}
-	b := &Topic{Name: "b", NumPartitions: 4}
+	a := Topic{Name: "a", NumPartitions: 4}
+	b := Topic{Name: "b", NumPartitions: 4}
 	got := []int32{
 		rr.Partition(a, nil, nil), rr.Partition(a, nil, nil),
 		rr.Partition(b, nil, nil), rr.Partition(a, nil, nil), rr.Partition(b, nil, nil),
@@ -51,7 +51,7 @@ func TestRoundRobinPerTopic(t *testing.T) {
 // maps to 0; the sequence stays in range and restarts there.
 func TestRoundRobinWrap(t *testing.T) {
 	rr := NewRoundRobin().(*roundRobin)
-	topic := &Topic{Name: "t", NumPartitions: 5}
+	topic := Topic{Name: "t", NumPartitions: 5}
 	rr.counters.loadOrCreate("t").Store(math.MaxInt32 - 1)
 	var got []int32
 	for range 4 {

@@ -28,7 +28,7 @@ func TestStickySwitch(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := NewDefault(tt.batchSize, cycling())
-			topic := &Topic{Name: "t", NumPartitions: 4, Available: allPartitions(4)}
+			topic := Topic{Name: "t", NumPartitions: 4, Available: allPartitions(4)}
 			got := -1
 			var first int32
 			for i := range 1000 {
@@ -50,7 +50,7 @@ func TestStickySwitch(t *testing.T) {
 
 func TestOnAppendIgnoresOtherPartitions(t *testing.T) {
 	d := NewDefault(100, cycling())
-	topic := &Topic{Name: "t", NumPartitions: 4, Available: allPartitions(4)}
+	topic := Topic{Name: "t", NumPartitions: 4, Available: allPartitions(4)}
 	sticky := d.Partition(topic, nil, nil)
 
 	// Keyed records, explicit partitions and sends that raced a switch
@@ -112,7 +112,7 @@ func TestStickyLargeCounts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := NewDefault(batch, cycling())
-			topic := &Topic{Name: "t", NumPartitions: 2, Available: allPartitions(2)}
+			topic := Topic{Name: "t", NumPartitions: 2, Available: allPartitions(2)}
 			p := d.Partition(topic, nil, nil)
 			var sum uint64
 			for _, n := range tt.appends {
@@ -149,7 +149,7 @@ func TestStickyUniform(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := tt.newP(seeded(uint64(i)))
-			topic := &Topic{Name: "t", NumPartitions: 8, Available: allPartitions(8)}
+			topic := Topic{Name: "t", NumPartitions: 8, Available: allPartitions(8)}
 			counts := switchCounts(d, topic, 16000)
 			for p := range int32(8) {
 				if c := counts[p]; c < 1600 || c > 2400 {
@@ -184,7 +184,7 @@ func TestStickyAvailability(t *testing.T) {
 				}
 				d.UpdateLoad("t", ids, tt.load[1])
 			}
-			topic := &Topic{Name: "t", NumPartitions: 5, Available: tt.available}
+			topic := Topic{Name: "t", NumPartitions: 5, Available: tt.available}
 			counts := switchCounts(d, topic, 5000)
 			for p, c := range counts {
 				if !slices.Contains(tt.allowed, p) {
@@ -204,16 +204,16 @@ func TestStickyAvailability(t *testing.T) {
 // recreated smaller) is replaced rather than returned.
 func TestStickyOutOfRange(t *testing.T) {
 	d := NewDefault(100, withRandN(func(n uint64) uint64 { return n - 1 }))
-	big := &Topic{Name: "t", NumPartitions: 8, Available: allPartitions(8)}
+	big := Topic{Name: "t", NumPartitions: 8, Available: allPartitions(8)}
 	if p := d.Partition(big, nil, nil); p != 7 {
 		t.Fatalf("first choice = %d, want 7", p)
 	}
-	small := &Topic{Name: "t", NumPartitions: 4, Available: allPartitions(4)}
+	small := Topic{Name: "t", NumPartitions: 4, Available: allPartitions(4)}
 	if p := d.Partition(small, nil, nil); p != 3 {
 		t.Errorf("after shrink = %d, want 3", p)
 	}
 	// An Available entry out of range is a producer bug; still answer in range.
-	bad := &Topic{Name: "u", NumPartitions: 4, Available: []int32{9}}
+	bad := Topic{Name: "u", NumPartitions: 4, Available: []int32{9}}
 	if p := d.Partition(bad, nil, nil); p < 0 || p >= 4 {
 		t.Errorf("with Available [9] of 4: %d, want in [0, 4)", p)
 	}

@@ -87,7 +87,7 @@ type nopInterceptor struct{}
 func (nopInterceptor) OnSend(r *Record) *Record                { return r }
 func (nopInterceptor) OnAcknowledgement(RecordMetadata, error) {}
 
-func stubPartition(*partitioner.Topic, []byte, []byte) int32 { return 0 }
+func stubPartition(partitioner.Topic, []byte, []byte) int32 { return 0 }
 
 func apply(c *config, opts []Option) {
 	for _, o := range opts {

@@ -239,7 +239,8 @@ func (p *Producer) send(ctx context.Context, rec *Record, f *Future, cb Callback
 		defer p.txn.ReleaseSend()
 	}
 
-	deadline := time.Now().Add(p.cfg.maxBlock)
+	now := time.Now() // the one clock read of a Send: deadline and default timestamp
+	deadline := now.Add(p.cfg.maxBlock)
 	topic, err := p.topic(ctx, rec.Topic, deadline)
 	if err != nil {
 		return err
@@ -261,7 +262,7 @@ func (p *Producer) send(ctx context.Context, rec *Record, f *Future, cb Callback
 		partition = rec.Partition
 	} else {
 		pt := partitioner.Topic{Name: topic.Name, NumPartitions: len(topic.Partitions), Available: topic.Available}
-		partition = p.part.Partition(&pt, rec.Key, rec.Value)
+		partition = p.part.Partition(pt, rec.Key, rec.Value)
 		if partition < 0 || int(partition) >= len(topic.Partitions) {
 			return &PartitionError{Topic: rec.Topic, Partition: partition, NumPartitions: len(topic.Partitions), FromPartitioner: true}
 		}
@@ -269,7 +270,7 @@ func (p *Producer) send(ctx context.Context, rec *Record, f *Future, cb Callback
 
 	ts := rec.Timestamp.UnixMilli()
 	if rec.Timestamp.IsZero() {
-		ts = time.Now().UnixMilli()
+		ts = now.UnixMilli()
 	}
 	th := accumulator.Thunk{Timestamp: ts, KeySize: sizeOf(rec.Key), ValueSize: sizeOf(rec.Value)}
 	if f != nil {
@@ -282,7 +283,7 @@ func (p *Producer) send(ctx context.Context, rec *Record, f *Future, cb Callback
 	if p.txn != nil {
 		p.txn.AddPartition(rec.Topic, partition)
 	}
-	res, err := p.acc.Append(ctx, rec.Topic, partition, ts, rec.Key, rec.Value, rec.Headers, th, time.Until(deadline))
+	res, err := p.acc.Append(ctx, rec.Topic, partition, ts, rec.Key, rec.Value, rec.Headers, th, deadline)
 	if err != nil {
 		if errors.Is(err, accumulator.ErrClosed) {
 			return ErrClosed
