@@ -55,16 +55,16 @@ func (m *Metadata) UpdateLeader(topic string, partition int32, leader int32, epo
 	if copied {
 		// New or moved brokers can make other partitions available.
 		for name, ot := range topics {
-			nt := *ot
+			nt := ot.clone()
 			nt.Available = available(nt.Partitions, brokers)
-			topics[name] = &nt
+			topics[name] = nt
 		}
 	}
-	nt := *topics[topic]
+	nt := topics[topic].clone()
 	nt.Partitions = append([]Partition(nil), t.Partitions...)
 	nt.Partitions[partition] = Partition{ID: partition, Leader: leader, LeaderEpoch: epoch}
 	nt.Available = available(nt.Partitions, brokers)
-	topics[topic] = &nt
+	topics[topic] = nt
 
 	m.publishLocked(&Snapshot{
 		Brokers:      brokers,

@@ -88,6 +88,7 @@ type Metadata struct {
 // topicUse tracks a topic in use.
 type topicUse struct {
 	used     atomic.Bool // set by Touch, cleared by the sweep
+	dropped  atomic.Bool // set by the sweep when the topic stops being tracked
 	lastUsed time.Time   // guarded by Metadata.mu
 	waiters  int         // guarded by Metadata.mu: WaitForTopic calls in progress; the topic cannot expire
 }
@@ -161,6 +162,24 @@ func (m *Metadata) Close() {
 // modified. It does not block or allocate.
 func (m *Metadata) Snapshot() *Snapshot { return m.snap.Load() }
 
+// Use returns the topic's metadata from the current snapshot, or nil, and
+// marks the topic in use as Touch does, with a single map lookup. It is the
+// Send path's call. It does not block and does not allocate.
+func (m *Metadata) Use(topic string) *Topic {
+	t := m.snap.Load().Topics[topic]
+	if t == nil {
+		return nil
+	}
+	if u := t.use.Load(); u != nil && !u.dropped.Load() {
+		if !u.used.Load() {
+			u.used.Store(true)
+		}
+		return t
+	}
+	m.Touch(topic)
+	return t
+}
+
 // Touch marks a topic as in use so that it is not dropped after MaxIdle.
 // It is meant to be called on every send: for a tracked topic it is a map
 // lookup and, at most once per refresh, an atomic store, with no lock and
@@ -193,6 +212,9 @@ func (m *Metadata) trackLocked(topic string) *topicUse {
 	next := maps.Clone(cur)
 	next[topic] = u
 	m.tracked.Store(&next)
+	if t := m.snap.Load().Topics[topic]; t != nil {
+		t.use.Store(u)
+	}
 	m.want, m.urgent = true, true
 	m.poke()
 	return u
@@ -304,6 +326,12 @@ func (m *Metadata) notifyLocked() {
 
 // publishLocked makes s the current snapshot and wakes waiters.
 func (m *Metadata) publishLocked(s *Snapshot) {
+	tracked := *m.tracked.Load()
+	for name, t := range s.Topics {
+		if u := tracked[name]; u != nil && t.use.Load() != u {
+			t.use.Store(u)
+		}
+	}
 	m.snap.Store(s)
 	m.notifyLocked()
 }

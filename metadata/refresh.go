@@ -137,6 +137,7 @@ func (m *Metadata) sweepLocked(now time.Time) []string {
 			u.lastUsed = now
 		}
 		if u.waiters == 0 && now.Sub(u.lastUsed) >= m.cfg.MaxIdle {
+			u.dropped.Store(true)
 			expired = append(expired, name)
 			continue
 		}

@@ -3,6 +3,7 @@ package metadata
 import (
 	"net"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/tributary-go/tributary/protocol"
@@ -41,6 +42,17 @@ type Topic struct {
 	// Err is the topic-level error from the broker, e.g.
 	// protocol.ErrUnknownTopicOrPartition, or nil.
 	Err error
+
+	// use links the topic to its idle-tracking entry so that Use marks it
+	// with no map lookup; set by Metadata when publishing or tracking.
+	use atomic.Pointer[topicUse]
+}
+
+// clone returns a copy of t for a new snapshot, keeping its tracking link.
+func (t *Topic) clone() *Topic {
+	c := &Topic{Name: t.Name, ID: t.ID, Partitions: t.Partitions, Available: t.Available, Err: t.Err}
+	c.use.Store(t.use.Load())
+	return c
 }
 
 // Snapshot is an immutable view of the cluster. A published Snapshot, and

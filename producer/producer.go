@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tributary-go/tributary/accumulator"
+	"github.com/tributary-go/tributary/internal/clock"
 	"github.com/tributary-go/tributary/internal/compress"
 	"github.com/tributary-go/tributary/internal/conn"
 	"github.com/tributary-go/tributary/metadata"
@@ -33,7 +34,8 @@ type Producer struct {
 	snd   *sender.Sender
 	part  partitioner.Partitioner
 	cmp   *completer
-	idem  *sender.Idempotence // nil when enable.idempotence is false or the producer is transactional
+	idem  *sender.Idempotence // nil when enable.idempotence is false
+	clock *clock.Coarse       // millisecond clock for timestamps and deadlines or the producer is transactional
 	txn   *sender.TxnManager  // nil unless transactional.id is set
 
 	appendObs partitioner.AppendObserver // part's optional hook, or nil
@@ -84,7 +86,7 @@ func newProducer(c *config) (*Producer, error) {
 		}
 	}
 
-	p := &Producer{cfg: c}
+	p := &Producer{cfg: c, clock: clock.NewCoarse()}
 	p.pool = accumulator.NewBufferPool(c.bufferMemory, max(c.batchSize, 1))
 	p.acc = accumulator.New(accumulator.Config{
 		BatchSize:       max(c.batchSize, 1),
@@ -239,7 +241,7 @@ func (p *Producer) send(ctx context.Context, rec *Record, f *Future, cb Callback
 		defer p.txn.ReleaseSend()
 	}
 
-	now := time.Now() // the one clock read of a Send: deadline and default timestamp
+	now := p.clock.Now() // the one clock read of a Send: deadline and default timestamp
 	deadline := now.Add(p.cfg.maxBlock)
 	topic, err := p.topic(ctx, rec.Topic, deadline)
 	if err != nil {
@@ -305,10 +307,10 @@ func sizeOf(b []byte) int32 {
 
 // topic returns the topic's metadata, waiting for it until deadline.
 func (p *Producer) topic(ctx context.Context, name string, deadline time.Time) (*metadata.Topic, error) {
-	p.meta.Touch(name)
-	if t, ok := p.meta.Snapshot().Topics[name]; ok && t.Err == nil && len(t.Partitions) > 0 {
+	if t := p.meta.Use(name); t != nil && t.Err == nil && len(t.Partitions) > 0 {
 		return t, nil
 	}
+	p.meta.Touch(name)
 	wctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	t, err := p.meta.WaitForTopic(wctx, name)
@@ -395,6 +397,7 @@ func (p *Producer) Close(ctx context.Context) error {
 		p.meta.Close()
 		p.conns.Close()
 		p.pool.Close()
+		p.clock.Stop()
 		if err != nil {
 			p.closeErr = &CloseError{Err: err}
 		}
