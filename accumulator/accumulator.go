@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tributary-go/tributary/internal/compress"
+	"github.com/tributary-go/tributary/internal/cowmap"
 	"github.com/tributary-go/tributary/protocol"
 )
 
@@ -41,7 +42,7 @@ type Accumulator struct {
 	cfg  Config
 	pool *BufferPool
 
-	topics sync.Map // topic name → *topicQueues
+	topics cowmap.Map[topicQueues] // topic name → queues
 
 	closed    atomic.Bool  // no more appends
 	flushing  atomic.Int32 // Flush calls in progress: every batch is ready
@@ -98,11 +99,10 @@ func (a *Accumulator) signal() {
 }
 
 func (a *Accumulator) deque(topic string, partition int32) *deque {
-	v, ok := a.topics.Load(topic)
-	if !ok {
-		v, _ = a.topics.LoadOrStore(topic, &topicQueues{name: topic})
+	tq := a.topics.Load(topic)
+	if tq == nil {
+		tq = a.topics.LoadOrCreate(topic, func() *topicQueues { return &topicQueues{name: topic} })
 	}
-	tq := v.(*topicQueues)
 	if p := tq.parts.Load(); p != nil && int(partition) < len(*p) {
 		return (*p)[partition]
 	}

@@ -46,8 +46,7 @@ func (a *Accumulator) Ready(leaders Leaders, now time.Time, load LoadFunc) Ready
 	exhausted := a.pool.Waiters() > 0
 	urgent := exhausted || a.closed.Load() || a.flushing.Load() > 0
 	next := time.Duration(-1)
-	a.topics.Range(func(_, v any) bool {
-		tq := v.(*topicQueues)
+	a.topics.Range(func(_ string, tq *topicQueues) bool {
 		parts := tq.parts.Load()
 		if parts == nil {
 			return true
@@ -144,8 +143,7 @@ func (a *Accumulator) Drain(leaders Leaders, nodes []int32, maxRequestSize int, 
 	out := make(map[int32][]*Batch, len(nodes))
 	sizes := make(map[int32]int, len(nodes))
 	var firstErr error
-	a.topics.Range(func(_, v any) bool {
-		tq := v.(*topicQueues)
+	a.topics.Range(func(_ string, tq *topicQueues) bool {
 		parts := tq.parts.Load()
 		if parts == nil {
 			return true
@@ -285,8 +283,8 @@ func (a *Accumulator) Queued() int {
 
 // forEachDeque calls fn with each deque locked.
 func (a *Accumulator) forEachDeque(fn func(*deque)) {
-	a.topics.Range(func(_, v any) bool {
-		parts := v.(*topicQueues).parts.Load()
+	a.topics.Range(func(_ string, tq *topicQueues) bool {
+		parts := tq.parts.Load()
 		if parts == nil {
 			return true
 		}
