@@ -133,10 +133,10 @@ type AppendResult struct {
 }
 
 // Append adds a record to partition's queue. It blocks only to allocate
-// memory (until ctx ends or the deadline, max.block.ms from the Send, passes). The record's bytes are copied,
+// memory (until ctx ends or maxBlock passes). The record's bytes are copied,
 // so the caller may reuse key, value and headers once Append returns.
 func (a *Accumulator) Append(ctx context.Context, topic string, partition int32, ts int64,
-	key, value []byte, headers []protocol.Header, th Thunk, deadline time.Time) (AppendResult, error) {
+	key, value []byte, headers []protocol.Header, th Thunk, maxBlock time.Duration) (AppendResult, error) {
 	a.appending.Add(1)
 	defer a.appending.Add(-1)
 	if a.closed.Load() {
@@ -154,7 +154,7 @@ func (a *Accumulator) Append(ctx context.Context, topic string, partition int32,
 	// Allocate outside the lock, then re-check: someone may have opened a
 	// batch with room while we waited.
 	size := max(a.cfg.BatchSize, protocol.BatchHeaderSize+protocol.EstimateRecordSize(key, value, headers))
-	buf, err := a.pool.Allocate(ctx, size, time.Until(deadline))
+	buf, err := a.pool.Allocate(ctx, size, maxBlock)
 	if err != nil {
 		return AppendResult{}, err
 	}

@@ -44,7 +44,7 @@ func appendN(t *testing.T, acc *Accumulator, topic string, partition int32, n, v
 	t.Helper()
 	var out []AppendResult
 	for i := range n {
-		r, err := acc.Append(context.Background(), topic, partition, int64(i), []byte("k"), make([]byte, valueSize), nil, Thunk{}, time.Now().Add(time.Second))
+		r, err := acc.Append(context.Background(), topic, partition, int64(i), []byte("k"), make([]byte, valueSize), nil, Thunk{}, time.Second)
 		require.NoError(t, err)
 		out = append(out, r)
 	}
@@ -79,7 +79,7 @@ func TestAppendFillsBatchesUpToBatchSize(t *testing.T) {
 func TestLargeRecordGetsOwnBatch(t *testing.T) {
 	acc, _ := newTestAcc(256, time.Hour)
 	appendN(t, acc, "t", 0, 1, 10)
-	r, err := acc.Append(context.Background(), "t", 0, 1, nil, make([]byte, 2000), nil, Thunk{}, time.Now().Add(time.Second))
+	r, err := acc.Append(context.Background(), "t", 0, 1, nil, make([]byte, 2000), nil, Thunk{}, time.Second)
 	require.NoError(t, err)
 	assert.True(t, r.NewBatch)
 	dq := acc.deque("t", 0)
@@ -201,7 +201,7 @@ func TestHandlesAndCompletion(t *testing.T) {
 	acc, clk := newTestAcc(1024, 0)
 	var hs [5]Handle
 	for i := range hs {
-		_, err := acc.Append(context.Background(), "t", 0, 1, nil, []byte("v"), nil, Thunk{Handle: &hs[i]}, time.Now().Add(time.Second))
+		_, err := acc.Append(context.Background(), "t", 0, 1, nil, []byte("v"), nil, Thunk{Handle: &hs[i]}, time.Second)
 		require.NoError(t, err)
 	}
 	r0, i0 := hs[0].Result()
@@ -228,13 +228,13 @@ func TestAppendAllocs(t *testing.T) {
 	acc, _ := newTestAcc(1<<20, time.Hour)
 	key, value := []byte("key"), make([]byte, 100)
 	ctx := context.Background()
-	_, err := acc.Append(ctx, "t", 0, 1, key, value, nil, Thunk{}, time.Now().Add(time.Second))
+	_, err := acc.Append(ctx, "t", 0, 1, key, value, nil, Thunk{}, time.Second)
 	require.NoError(t, err)
 	// Pre-grow the thunk slice so the measurement sees steady state.
 	dq := acc.deque("t", 0)
 	dq.batches[0].thunks = make([]Thunk, 1, 8192)
 	allocs := testing.AllocsPerRun(1000, func() {
-		if _, err := acc.Append(ctx, "t", 0, 1, key, value, nil, Thunk{}, time.Now().Add(time.Second)); err != nil {
+		if _, err := acc.Append(ctx, "t", 0, 1, key, value, nil, Thunk{}, time.Second); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -245,11 +245,10 @@ func BenchmarkAppend(b *testing.B) {
 	acc := New(Config{BatchSize: 64 << 10, Linger: time.Hour, DeliveryTimeout: time.Hour}, NewBufferPool(1<<30, 64<<10))
 	key, value := []byte("key-0001"), make([]byte, 100)
 	ctx := context.Background()
-	deadline := time.Now().Add(time.Hour)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(key) + len(value)))
 	for i := 0; b.Loop(); i++ {
-		if _, err := acc.Append(ctx, "t", int32(i%16), 1, key, value, nil, Thunk{}, deadline); err != nil {
+		if _, err := acc.Append(ctx, "t", int32(i%16), 1, key, value, nil, Thunk{}, time.Second); err != nil {
 			b.Fatal(err)
 		}
 		if i%100_000 == 0 {

@@ -78,8 +78,8 @@ func (p *BufferPool) WaitTime() time.Duration {
 }
 
 // Allocate returns a zero-length buffer with capacity size. It blocks until
-// memory is available, ctx ends, or maxBlock passes (maxBlock <= 0 means no
-// extra bound beyond ctx). It returns a *BufferExhaustedError when it gave
+// memory is available, ctx ends, or maxBlock passes; with maxBlock <= 0 it
+// does not wait at all (Java's max.block.ms=0). It returns a *BufferExhaustedError when it gave
 // up waiting, ErrRecordTooLarge-wrapping *RecordTooLargeError when size can
 // never fit, and ErrClosed after Close.
 func (p *BufferPool) Allocate(ctx context.Context, size int, maxBlock time.Duration) ([]byte, error) {
@@ -97,18 +97,19 @@ func (p *BufferPool) Allocate(ctx context.Context, size int, maxBlock time.Durat
 			return p.materialize(buf, size), nil
 		}
 	}
+	if maxBlock <= 0 {
+		p.mu.Unlock()
+		return nil, &BufferExhaustedError{Size: size, Total: p.total, Cause: errMaxBlock}
+	}
 	w := &waiter{need: int64(size), ready: make(chan struct{})}
 	p.waiters = append(p.waiters, w)
 	p.serveLocked()
 	p.mu.Unlock()
 
 	start := time.Now()
-	var timeout <-chan time.Time
-	if maxBlock > 0 {
-		t := time.NewTimer(maxBlock)
-		defer t.Stop()
-		timeout = t.C
-	}
+	t := time.NewTimer(maxBlock)
+	defer t.Stop()
+	timeout := t.C
 	var cause error
 	select {
 	case <-w.ready:

@@ -47,6 +47,16 @@ func TestBufferPoolExactBound(t *testing.T) {
 	assert.Equal(t, int64(10_000), p.Available())
 }
 
+func TestBufferPoolMaxBlockZeroDoesNotWait(t *testing.T) {
+	p := NewBufferPool(100, 100)
+	b, err := p.Allocate(context.Background(), 100, 0)
+	require.NoError(t, err, "memory available: no wait needed")
+	_, err = p.Allocate(context.Background(), 1, 0)
+	require.ErrorIs(t, err, ErrBufferExhausted, "max.block.ms=0 fails at once when memory is short")
+	assert.Equal(t, 0, p.Waiters())
+	p.Deallocate(b)
+}
+
 func TestBufferPoolTooLarge(t *testing.T) {
 	p := NewBufferPool(1000, 100)
 	_, err := p.Allocate(context.Background(), 1001, time.Second)

@@ -34,8 +34,8 @@ type Producer struct {
 	snd   *sender.Sender
 	part  partitioner.Partitioner
 	cmp   *completer
-	idem  *sender.Idempotence // nil when enable.idempotence is false
-	clock *clock.Coarse       // millisecond clock for timestamps and deadlines or the producer is transactional
+	idem  *sender.Idempotence // nil when enable.idempotence is false or the producer is transactional
+	clock *clock.Coarse       // millisecond clock for record timestamps
 	txn   *sender.TxnManager  // nil unless transactional.id is set
 
 	appendObs partitioner.AppendObserver // part's optional hook, or nil
@@ -241,9 +241,11 @@ func (p *Producer) send(ctx context.Context, rec *Record, f *Future, cb Callback
 		defer p.txn.ReleaseSend()
 	}
 
-	now := p.clock.Now() // the one clock read of a Send: deadline and default timestamp
-	deadline := now.Add(p.cfg.maxBlock)
-	topic, err := p.topic(ctx, rec.Topic, deadline)
+	// Send reads no system clock on its fast path: timestamps come from the
+	// coarse clock, and the max.block.ms budget is measured only when
+	// something actually blocks (a metadata wait here, a buffer wait in
+	// Append).
+	topic, waited, err := p.topic(ctx, rec.Topic, p.cfg.maxBlock)
 	if err != nil {
 		return err
 	}
@@ -272,7 +274,7 @@ func (p *Producer) send(ctx context.Context, rec *Record, f *Future, cb Callback
 
 	ts := rec.Timestamp.UnixMilli()
 	if rec.Timestamp.IsZero() {
-		ts = now.UnixMilli()
+		ts = p.clock.Millis()
 	}
 	th := accumulator.Thunk{Timestamp: ts, KeySize: sizeOf(rec.Key), ValueSize: sizeOf(rec.Value)}
 	if f != nil {
@@ -285,7 +287,7 @@ func (p *Producer) send(ctx context.Context, rec *Record, f *Future, cb Callback
 	if p.txn != nil {
 		p.txn.AddPartition(rec.Topic, partition)
 	}
-	res, err := p.acc.Append(ctx, rec.Topic, partition, ts, rec.Key, rec.Value, rec.Headers, th, deadline)
+	res, err := p.acc.Append(ctx, rec.Topic, partition, ts, rec.Key, rec.Value, rec.Headers, th, p.cfg.maxBlock-waited)
 	if err != nil {
 		if errors.Is(err, accumulator.ErrClosed) {
 			return ErrClosed
@@ -305,19 +307,21 @@ func sizeOf(b []byte) int32 {
 	return int32(len(b))
 }
 
-// topic returns the topic's metadata, waiting for it until deadline.
-func (p *Producer) topic(ctx context.Context, name string, deadline time.Time) (*metadata.Topic, error) {
+// topic returns the topic's metadata, waiting for it at most maxBlock, and
+// how long it waited.
+func (p *Producer) topic(ctx context.Context, name string, maxBlock time.Duration) (*metadata.Topic, time.Duration, error) {
 	if t := p.meta.Use(name); t != nil && t.Err == nil && len(t.Partitions) > 0 {
-		return t, nil
+		return t, 0, nil
 	}
 	p.meta.Touch(name)
-	wctx, cancel := context.WithDeadline(ctx, deadline)
+	start := time.Now()
+	wctx, cancel := context.WithTimeout(ctx, maxBlock)
 	defer cancel()
 	t, err := p.meta.WaitForTopic(wctx, name)
 	if err != nil {
-		return nil, fmt.Errorf("producer: no metadata for topic %q within max.block.ms=%v: %w", name, p.cfg.maxBlock, err)
+		return nil, 0, fmt.Errorf("producer: no metadata for topic %q within max.block.ms=%v: %w", name, p.cfg.maxBlock, err)
 	}
-	return t, nil
+	return t, time.Since(start), nil
 }
 
 // ackFailure tells interceptors about a record that failed before it was
@@ -364,7 +368,7 @@ func (p *Producer) PartitionsFor(ctx context.Context, topic string) ([]Partition
 	if p.closed.Load() {
 		return nil, ErrClosed
 	}
-	t, err := p.topic(ctx, topic, time.Now().Add(p.cfg.maxBlock))
+	t, _, err := p.topic(ctx, topic, p.cfg.maxBlock)
 	if err != nil {
 		return nil, err
 	}

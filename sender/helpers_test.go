@@ -194,7 +194,7 @@ func (e *env) send(topic string, partition int32, value string) *record {
 	e.t.Helper()
 	r := &record{h: new(accumulator.Handle), value: value}
 	_, err := e.acc.Append(context.Background(), topic, partition, time.Now().UnixMilli(), nil, []byte(value), nil,
-		accumulator.Thunk{Handle: r.h, KeySize: -1, ValueSize: int32(len(value))}, time.Now().Add(time.Second))
+		accumulator.Thunk{Handle: r.h, KeySize: -1, ValueSize: int32(len(value))}, time.Second)
 	require.NoError(e.t, err)
 	return r
 }

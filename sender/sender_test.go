@@ -456,7 +456,7 @@ func TestCloseDrains(t *testing.T) {
 		}
 		assert.Equal(t, names(rs), values(e.fb, "t", int32(p)))
 	}
-	_, err := e.acc.Append(context.Background(), "t", 0, 0, nil, []byte("late"), nil, accumulator.Thunk{}, time.Now().Add(time.Second))
+	_, err := e.acc.Append(context.Background(), "t", 0, 0, nil, []byte("late"), nil, accumulator.Thunk{}, time.Second)
 	assert.ErrorIs(t, err, accumulator.ErrClosed)
 }
 
