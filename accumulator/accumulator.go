@@ -145,7 +145,8 @@ func (a *Accumulator) Append(ctx context.Context, topic string, partition int32,
 	dq := a.deque(topic, partition)
 
 	dq.mu.Lock()
-	res, ok := a.tryAppendLocked(dq, ts, key, value, headers, th)
+	fields := protocol.RecordFieldsSize(key, value, headers)
+	res, ok := a.tryAppendLocked(dq, ts, fields, key, value, headers, th)
 	dq.mu.Unlock()
 	if ok {
 		return res, nil
@@ -153,7 +154,7 @@ func (a *Accumulator) Append(ctx context.Context, topic string, partition int32,
 
 	// Allocate outside the lock, then re-check: someone may have opened a
 	// batch with room while we waited.
-	size := max(a.cfg.BatchSize, protocol.BatchHeaderSize+protocol.EstimateRecordSize(key, value, headers))
+	size := max(a.cfg.BatchSize, protocol.BatchHeaderSize+protocol.EstimateRecordSizeFields(fields))
 	buf, err := a.pool.Allocate(ctx, size, maxBlock)
 	if err != nil {
 		return AppendResult{}, err
@@ -164,13 +165,13 @@ func (a *Accumulator) Append(ctx context.Context, topic string, partition int32,
 		a.pool.Deallocate(buf)
 		return AppendResult{}, ErrClosed
 	}
-	if res, ok := a.tryAppendLocked(dq, ts, key, value, headers, th); ok {
+	if res, ok := a.tryAppendLocked(dq, ts, fields, key, value, headers, th); ok {
 		dq.mu.Unlock()
 		a.pool.Deallocate(buf)
 		return res, nil
 	}
 	b := a.newBatch(topic, partition, buf, size)
-	idx, _ := b.tryAppend(ts, key, value, headers, th)
+	idx, _ := b.tryAppend(ts, fields, key, value, headers, th)
 	dq.batches = append(dq.batches, b)
 	full := b.full || len(dq.batches) > 1
 	dq.mu.Unlock()
@@ -180,13 +181,13 @@ func (a *Accumulator) Append(ctx context.Context, topic string, partition int32,
 	return AppendResult{Index: idx, NewBatch: true, BatchFull: full, Size: b.builder.Len() - protocol.BatchHeaderSize}, nil
 }
 
-func (a *Accumulator) tryAppendLocked(dq *deque, ts int64, key, value []byte, headers []protocol.Header, th Thunk) (AppendResult, bool) {
+func (a *Accumulator) tryAppendLocked(dq *deque, ts int64, fields int, key, value []byte, headers []protocol.Header, th Thunk) (AppendResult, bool) {
 	if len(dq.batches) == 0 {
 		return AppendResult{}, false
 	}
 	last := dq.batches[len(dq.batches)-1]
 	before := last.builder.Len()
-	idx, ok := last.tryAppend(ts, key, value, headers, th)
+	idx, ok := last.tryAppend(ts, fields, key, value, headers, th)
 	if !ok {
 		return AppendResult{}, false
 	}

@@ -180,20 +180,15 @@ func (b *Batch) Closed() bool { return b.encoded != nil }
 func (b *Batch) HasSequence() bool { return b.BaseSequence >= 0 }
 
 // tryAppend appends a record when it fits; the partition lock is held.
-func (b *Batch) tryAppend(ts int64, key, value []byte, headers []protocol.Header, th Thunk) (int32, bool) {
+func (b *Batch) tryAppend(ts int64, fields int, key, value []byte, headers []protocol.Header, th Thunk) (int32, bool) {
 	if b.full || b.encoded != nil {
 		return 0, false
 	}
-	n := len(b.thunks)
-	if n > 0 {
-		size := protocol.RecordSize(ts-b.builder.BaseTimestamp(), int32(n), key, value, headers)
-		if b.builder.Len()+size > b.maxSize {
-			b.full = true
-			return 0, false
-		}
+	if !b.builder.AppendFields(ts, fields, key, value, headers, b.maxSize) {
+		b.full = true
+		return 0, false
 	}
-	b.builder.Append(ts, key, value, headers)
-	idx := int32(n)
+	idx := int32(len(b.thunks))
 	b.thunks = append(b.thunks, th)
 	if th.Ack != nil {
 		b.hasAcks = true

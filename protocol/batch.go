@@ -101,6 +101,34 @@ func (b *BatchBuilder) Reset(buf []byte) {
 	*b = BatchBuilder{buf: buf[:BatchHeaderSize], baseTimestamp: -1, maxTimestamp: -1}
 }
 
+// AppendFields appends a record whose RecordFieldsSize is fields, but only
+// if the batch stays within limit bytes; it reports whether it appended.
+// The first record of a batch is always appended. It computes the record's
+// size once for both the check and the encoding, and does not allocate
+// when the buffer has room.
+func (b *BatchBuilder) AppendFields(timestampMillis int64, fields int, key, value []byte, headers []Header, limit int) bool {
+	if b.closed {
+		panic("protocol: BatchBuilder.AppendFields after Close")
+	}
+	base := timestampMillis
+	if b.numRecords > 0 {
+		base = b.baseTimestamp
+	}
+	delta := timestampMillis - base
+	body := 1 + VarlongLen(delta) + VarintLen(b.numRecords) + fields
+	if b.numRecords > 0 && len(b.buf)+VarintLen(int32(body))+body > limit {
+		return false
+	}
+	if b.numRecords == 0 {
+		b.baseTimestamp, b.maxTimestamp = timestampMillis, timestampMillis
+	} else if timestampMillis > b.maxTimestamp {
+		b.maxTimestamp = timestampMillis
+	}
+	b.buf = appendRecordBody(b.buf, body, delta, b.numRecords, key, value, headers)
+	b.numRecords++
+	return true
+}
+
 // Append adds a record with the given CreateTime timestamp (milliseconds).
 // The first record's timestamp becomes the batch's base timestamp and each
 // record's offset delta is its index. Append does not allocate when the

@@ -36,6 +36,19 @@ func nullableLen(b []byte) int32 {
 	return int32(len(b))
 }
 
+// RecordFieldsSize returns the encoded size of a record's key, value and
+// headers, the part of its size that does not depend on its position in a
+// batch. Callers that size and then append the same record compute it once
+// and pass it to EstimateRecordSizeFields and BatchBuilder.AppendFields.
+func RecordFieldsSize(key, value []byte, headers []Header) int {
+	return recordFieldsSize(key, value, headers)
+}
+
+// EstimateRecordSizeFields is EstimateRecordSize from RecordFieldsSize.
+func EstimateRecordSizeFields(fields int) int {
+	return maxVarintLen + 1 + maxVarlongLen + maxVarintLen + fields
+}
+
 // recordFieldsSize is the size of a record's key, value and headers fields,
 // the part that does not depend on the deltas.
 func recordFieldsSize(key, value []byte, headers []Header) int {
@@ -70,6 +83,12 @@ func EstimateRecordSize(key, value []byte, headers []Header) int {
 // appendRecord appends one encoded record to dst.
 func appendRecord(dst []byte, timestampDelta int64, offsetDelta int32, key, value []byte, headers []Header) []byte {
 	body := 1 + VarlongLen(timestampDelta) + VarintLen(offsetDelta) + recordFieldsSize(key, value, headers)
+	return appendRecordBody(dst, body, timestampDelta, offsetDelta, key, value, headers)
+}
+
+// appendRecordBody appends a record whose body size (everything after the
+// length prefix) is already known.
+func appendRecordBody(dst []byte, body int, timestampDelta int64, offsetDelta int32, key, value []byte, headers []Header) []byte {
 	dst = AppendVarint(dst, int32(body))
 	dst = append(dst, 0) // attributes: unused in v2
 	dst = AppendVarlong(dst, timestampDelta)
