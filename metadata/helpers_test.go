@@ -2,8 +2,7 @@ package metadata
 
 import (
 	"context"
-	"runtime"
-	"strings"
+	"github.com/tributary-go/tributary/internal/leakcheck"
 	"sync"
 	"testing"
 	"time"
@@ -19,32 +18,10 @@ import (
 // an assertion about speed.
 const hangLimit = 20 * time.Second
 
-// checkNoLeaks registers a cleanup, run after all later-registered ones,
-// that fails the test if a goroutine of this package or of internal/conn
-// survives a generous settle period. Tests here do not run in parallel.
+// checkNoLeaks fails the test if a goroutine of this package or of
+// internal/conn outlives it.
 func checkNoLeaks(t *testing.T) {
-	t.Helper()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(hangLimit)
-		for {
-			var leaked []string
-			buf := make([]byte, 4<<20)
-			buf = buf[:runtime.Stack(buf, true)]
-			for _, g := range strings.Split(string(buf), "\n\n") {
-				if strings.Contains(g, "tributary/metadata.(*") || strings.Contains(g, "tributary/internal/conn.(*") {
-					leaked = append(leaked, g)
-				}
-			}
-			if len(leaked) == 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Errorf("%d goroutines leaked:\n\n%s", len(leaked), strings.Join(leaked, "\n\n"))
-				return
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	})
+	leakcheck.Check(t, "tributary/metadata.(*", "tributary/internal/conn.(*")
 }
 
 func newCluster(t *testing.T, opts ...kfake.Opt) *kfake.Cluster {

@@ -2,10 +2,9 @@ package producer
 
 import (
 	"context"
+	"github.com/tributary-go/tributary/internal/leakcheck"
 	"log/slog"
 	"os"
-	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -114,53 +113,10 @@ func (o *produceObserver) batches(t testing.TB) []kmsg.RecordBatch {
 	return out
 }
 
-// checkNoLeaks fails if goroutines started by the test outlive it.
+// checkNoLeaks fails the test if a goroutine of the library outlives it.
 func checkNoLeaks(t *testing.T) {
-	t.Helper()
-	before := goroutineSet()
-	t.Cleanup(func() {
-		var extra []string
-		for i := 0; i < 100; i++ {
-			extra = extra[:0]
-			for _, g := range goroutineStacks() {
-				if isOurs(g) && !before[firstLine(g)] {
-					extra = append(extra, g)
-				}
-			}
-			if len(extra) == 0 {
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		t.Errorf("%d goroutines leaked after Close:\n%s", len(extra), strings.Join(extra, "\n\n"))
-	})
-}
-
-// isOurs reports goroutines running Tributary code (kfake's and the test
-// framework's are not ours to check).
-func isOurs(stack string) bool {
-	return strings.Contains(stack, "tributary-go/tributary/") && !strings.Contains(stack, "_test.go")
-}
-
-func goroutineStacks() []string {
-	buf := make([]byte, 1<<20)
-	n := runtime.Stack(buf, true)
-	return strings.Split(string(buf[:n]), "\n\n")
-}
-
-func goroutineSet() map[string]bool {
-	m := map[string]bool{}
-	for _, g := range goroutineStacks() {
-		m[firstLine(g)] = true
-	}
-	return m
-}
-
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
+	leakcheck.Check(t, "tributary/producer.(*", "tributary/sender.", "tributary/internal/conn.",
+		"tributary/metadata.", "tributary/accumulator.", "tributary/internal/clock.")
 }
 
 // testLogger logs to stderr at the level in TRIBUTARY_TEST_LOG (debug,

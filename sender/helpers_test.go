@@ -3,8 +3,8 @@ package sender_test
 import (
 	"context"
 	"fmt"
+	"github.com/tributary-go/tributary/internal/leakcheck"
 	"math"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -353,38 +353,9 @@ func (l *produceLog) count() int {
 }
 
 // checkNoLeaks fails the test if a goroutine of the pipeline or the fake
-// broker is still alive after every later-registered cleanup has run.
+// broker outlives it.
 func checkNoLeaks(t *testing.T) {
-	t.Helper()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(hangLimit)
-		for {
-			left := ourGoroutines()
-			if len(left) == 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Errorf("%d goroutines leaked:\n\n%s", len(left), strings.Join(left, "\n\n"))
-				return
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	})
-}
-
-func ourGoroutines() []string {
-	buf := make([]byte, 8<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	var out []string
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		for _, pkg := range []string{"tributary/sender.", "tributary/internal/conn.", "tributary/metadata.", "tributary/internal/fakebroker.", "tributary/accumulator."} {
-			if strings.Contains(g, pkg) {
-				out = append(out, g)
-				break
-			}
-		}
-	}
-	return out
+	leakcheck.Check(t, "tributary/sender.", "tributary/internal/conn.", "tributary/metadata.", "tributary/internal/fakebroker.", "tributary/accumulator.")
 }
 
 // waitFor polls cond until it holds, failing the test after hangLimit.

@@ -4,10 +4,9 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"github.com/tributary-go/tributary/internal/leakcheck"
 	"io"
 	"net"
-	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,39 +22,9 @@ import (
 // hung test, never an assertion about speed.
 const hangLimit = 20 * time.Second
 
-// checkNoLeaks registers a cleanup, to run after every later-registered
-// cleanup, that fails the test if any goroutine of this package (a Conn,
-// Pool or fake broker method) is still alive once a generous settle period
-// has passed. Tests in this package do not run in parallel.
-func checkNoLeaks(t *testing.T) {
-	t.Helper()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(hangLimit)
-		for {
-			leaked := ourGoroutines()
-			if len(leaked) == 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Errorf("%d goroutines leaked:\n\n%s", len(leaked), strings.Join(leaked, "\n\n"))
-				return
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	})
-}
-
-func ourGoroutines() []string {
-	buf := make([]byte, 4<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	var out []string
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "tributary/internal/conn.(*") {
-			out = append(out, g)
-		}
-	}
-	return out
-}
+// checkNoLeaks fails the test if a Conn, Pool or fake-broker goroutine
+// outlives it.
+func checkNoLeaks(t *testing.T) { leakcheck.Check(t, "tributary/internal/conn.(*") }
 
 // wait waits for ch or fails the test after hangLimit.
 func wait[T any](t *testing.T, ch <-chan T, what string) T {
