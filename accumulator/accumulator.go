@@ -172,11 +172,17 @@ func (a *Accumulator) Append(ctx context.Context, topic string, partition int32,
 	}
 	b := a.newBatch(topic, partition, buf, size)
 	idx, _ := b.tryAppend(ts, fields, key, value, headers, th)
+	// Track before publishing: once the batch is in the deque the sender
+	// may drain, complete and deallocate it at any moment, and a batch
+	// tracked after its Deallocate would hold Flush forever.
+	a.track(b)
 	dq.batches = append(dq.batches, b)
 	full := b.full || len(dq.batches) > 1
 	dq.mu.Unlock()
+	if testHookPublished != nil {
+		testHookPublished(b)
+	}
 
-	a.track(b)
 	a.signal()
 	return AppendResult{Index: idx, NewBatch: true, BatchFull: full, Size: b.builder.Len() - protocol.BatchHeaderSize}, nil
 }
@@ -209,6 +215,10 @@ func (a *Accumulator) newBatch(topic string, partition int32, buf []byte, size i
 	b.builder.Reset(buf)
 	return b
 }
+
+// testHookPublished, when set by a test, runs right after Append made a
+// new batch visible to the sender.
+var testHookPublished func(*Batch)
 
 // thunkPool recycles per-batch thunk slices, which would otherwise be the
 // bulk of the bytes a producer allocates.

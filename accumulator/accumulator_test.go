@@ -258,3 +258,25 @@ func BenchmarkAppend(b *testing.B) {
 		}
 	}
 }
+
+// TestNoBatchTrackedAfterRelease has the sender drain, complete and
+// release a new batch at the earliest moment it can see it, right after
+// Append publishes it: the batch must not be counted as incomplete
+// afterwards, or Flush would wait for it forever.
+func TestNoBatchTrackedAfterRelease(t *testing.T) {
+	acc := New(Config{BatchSize: 256, Linger: 0, DeliveryTimeout: time.Hour}, NewBufferPool(1<<20, 256))
+	leaders := leaderMap{"t/0": 1}
+	testHookPublished = func(*Batch) {
+		drained, _ := acc.Drain(leaders, []int32{1}, 1<<20, time.Now(), nil)
+		for _, b := range drained[1] {
+			b.Complete(0, -1, nil, nil)
+			acc.Completed(b)
+		}
+	}
+	defer func() { testHookPublished = nil }()
+	_, err := acc.Append(context.Background(), "t", 0, 1, nil, []byte("v"), nil, Thunk{}, time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, 0, acc.Queued())
+	assert.False(t, acc.HasIncomplete(), "a released batch is still counted as incomplete")
+	assert.Empty(t, acc.Incomplete(), "Flush would wait on a batch that is gone")
+}
