@@ -36,7 +36,7 @@ microbench:
 
 # Each fuzz target of every package for FUZZTIME (default 1m).
 FUZZTIME ?= 1m
-FUZZPKGS ?= ./protocol/ ./internal/compress/ ./internal/conn/ ./internal/sasl/
+FUZZPKGS ?= ./protocol/ ./internal/compress/ ./internal/conn/ ./internal/sasl/ ./internal/fakebroker/
 fuzz:
 	@for p in $(FUZZPKGS); do [ -d $$p ] || continue; \
 		for t in $$($(GO) test -list '^Fuzz' $$p | grep ^Fuzz); do \
