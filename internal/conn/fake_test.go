@@ -3,7 +3,9 @@ package conn
 import (
 	"context"
 	"encoding/binary"
+	"io"
 	"math/rand/v2"
+	"net"
 	"sync"
 	"testing"
 
@@ -227,12 +229,25 @@ func FuzzHandshakeReply(f *testing.F) {
 	ok.SetVersion(4)
 	body := ok.AppendTo(binary.BigEndian.AppendUint32(nil, 0))
 	f.Add(append(binary.BigEndian.AppendUint32(nil, uint32(len(body))), body...))
+	// Each input is served over an in-memory pipe: a TCP listener per
+	// input exhausts the loopback's ephemeral ports within a minute.
 	f.Fuzz(func(t *testing.T, data []byte) {
-		b := newFakeBroker(t, func(fc *fakeConn, req kmsg.Request, corr int32) {
-			fc.raw(data)
-			fc.nc.Close()
-		})
-		c, err := Dial(context.Background(), b.addr(), nil)
+		cfg := &Config{Dial: func(context.Context, string, string) (net.Conn, error) {
+			client, server := net.Pipe()
+			go func() {
+				defer server.Close()
+				var size [4]byte
+				if _, err := io.ReadFull(server, size[:]); err != nil {
+					return
+				}
+				if _, err := io.CopyN(io.Discard, server, int64(binary.BigEndian.Uint32(size[:]))); err != nil {
+					return
+				}
+				_, _ = server.Write(data)
+			}()
+			return client, nil
+		}}
+		c, err := Dial(context.Background(), "pipe:9092", cfg)
 		if err == nil {
 			c.Close()
 		}
