@@ -127,6 +127,7 @@ type Batch struct {
 	full     bool          // no more appends: the next record did not fit
 	maxSize  int           // capacity limit for appends (batch.size or larger)
 	encoded  []byte        // the finished batch once closed
+	rawSize  int           // batch size before compression; set by Close, for metrics
 	Attempts int           // sends so far; owned by the sender
 	// RetryAt is when a retried batch may be sent again; owned by the sender.
 	RetryAt time.Time
@@ -173,6 +174,11 @@ func (b *Batch) SizeBytes() int {
 	return b.builder.Len()
 }
 
+// UncompressedSize returns the encoded batch's size before compression
+// (equal to len(Encoded()) without compression), for the
+// compression-rate metrics; 0 until the batch is closed.
+func (b *Batch) UncompressedSize() int { return b.rawSize }
+
 // Closed reports whether the batch was encoded and can no longer grow.
 func (b *Batch) Closed() bool { return b.encoded != nil }
 
@@ -208,11 +214,12 @@ func (b *Batch) Close(opts protocol.BatchOptions) error {
 	if b.encoded != nil {
 		return nil
 	}
+	raw := b.builder.Len()
 	enc, err := b.builder.Close(opts)
 	if err != nil {
 		return err
 	}
-	b.encoded = enc
+	b.encoded, b.rawSize = enc, raw
 	b.ProducerID, b.ProducerEpoch, b.BaseSequence = opts.ProducerID, opts.ProducerEpoch, opts.BaseSequence
 	return nil
 }

@@ -152,6 +152,7 @@ type config struct {
 	transactionTimeout time.Duration // transaction.timeout.ms
 
 	interceptors []Interceptor                                                     // Go-only (interceptor.classes)
+	hooks        []Hook                                                            // Go-only (WithHooks)
 	logger       *slog.Logger                                                      // Go-only
 	dial         func(ctx context.Context, network, addr string) (net.Conn, error) // Go-only; nil = net.Dialer
 

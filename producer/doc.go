@@ -34,6 +34,21 @@
 // Delivery failures resolve the future with the sender's typed errors,
 // which wrap Kafka's (compare with errors.Is against protocol.Err*).
 //
+// # Metrics, hooks and logs
+//
+// [Producer.Metrics] returns a [Metrics] snapshot of the Java producer's
+// figures (record-send-rate, request-latency-avg, …; see [Metric] for the
+// Java names and units), counted once per batch or request. [WithHooks]
+// registers [Hook] values that see each batch and request on the sender
+// goroutine. Logs go to the [WithLogger] slog.Logger, quiet (Warn) by
+// default, with broker, topic, partition and attempt as fields.
+//
+// # Testing
+//
+// Code that sends records can accept an [Interface], which *Producer
+// implements; package producer/producertest provides a mock of it for unit
+// tests, and [NewTyped] accepts either.
+//
 // # Concurrency
 //
 // A Producer is safe for concurrent use. Callbacks of one partition run in

@@ -12,6 +12,7 @@ import (
 	"github.com/tributary-go/tributary/internal/clock"
 	"github.com/tributary-go/tributary/internal/compress"
 	"github.com/tributary-go/tributary/internal/conn"
+	"github.com/tributary-go/tributary/internal/metrics"
 	"github.com/tributary-go/tributary/metadata"
 	"github.com/tributary-go/tributary/partitioner"
 	"github.com/tributary-go/tributary/protocol"
@@ -37,6 +38,7 @@ type Producer struct {
 	idem  *sender.Idempotence // nil when enable.idempotence is false or the producer is transactional
 	clock *clock.Coarse       // millisecond clock for record timestamps
 	txn   *sender.TxnManager  // nil unless transactional.id is set
+	met   *metrics.Registry   // counters behind Metrics; written by the sender and the facade
 
 	appendObs partitioner.AppendObserver // part's optional hook, or nil
 	closed    atomic.Bool
@@ -86,8 +88,9 @@ func newProducer(c *config) (*Producer, error) {
 		}
 	}
 
-	p := &Producer{cfg: c, clock: clock.NewCoarse()}
+	p := &Producer{cfg: c, clock: clock.NewCoarse(), met: metrics.NewRegistry(time.Now(), metrics.DefaultSample)}
 	p.pool = accumulator.NewBufferPool(c.bufferMemory, max(c.batchSize, 1))
+	p.met.Mirror(metrics.BufferWait, func() int64 { return int64(p.pool.WaitTime()) })
 	p.acc = accumulator.New(accumulator.Config{
 		BatchSize:       max(c.batchSize, 1),
 		Linger:          c.linger,
@@ -154,6 +157,7 @@ func newProducer(c *config) (*Producer, error) {
 		RetryBackoffMax: c.retryBackoffMax,
 		Load:            load,
 		Logger:          log,
+		Observer:        &observer{reg: p.met, hooks: newHookSet(c.hooks), log: log},
 	}
 	if c.transactionalID != "" { // validate ensured idempotence
 		p.txn = newTxnManager(c, fetcher, p.conns, p, func() { snd.Wake() })
@@ -318,6 +322,7 @@ func (p *Producer) topic(ctx context.Context, name string, maxBlock time.Duratio
 	wctx, cancel := context.WithTimeout(ctx, maxBlock)
 	defer cancel()
 	t, err := p.meta.WaitForTopic(wctx, name)
+	p.met.Global.Add(metrics.MetadataWait, int64(time.Since(start)))
 	if err != nil {
 		return nil, 0, fmt.Errorf("producer: no metadata for topic %q within max.block.ms=%v: %w", name, p.cfg.maxBlock, err)
 	}
@@ -327,6 +332,7 @@ func (p *Producer) topic(ctx context.Context, name string, maxBlock time.Duratio
 // ackFailure tells interceptors about a record that failed before it was
 // queued.
 func (p *Producer) ackFailure(rec *Record, err error) {
+	p.met.Global.Add(metrics.RecordErrors, 1)
 	if len(p.cfg.interceptors) == 0 {
 		return
 	}
@@ -341,6 +347,7 @@ func (p *Producer) ackFailure(rec *Record, err error) {
 // and callbacks run). It blocks until then or until ctx ends, returning
 // ctx's error. Safe for concurrent use.
 func (p *Producer) Flush(ctx context.Context) error {
+	defer p.timed(metrics.FlushTime)()
 	p.acc.BeginFlush()
 	defer p.acc.EndFlush()
 	p.snd.Wake()

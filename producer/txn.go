@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/tributary-go/tributary/internal/conn"
+	"github.com/tributary-go/tributary/internal/metrics"
 	"github.com/tributary-go/tributary/metadata"
 	"github.com/tributary-go/tributary/sender"
 )
@@ -47,6 +48,9 @@ var (
 	// ErrTransactionAborted fails records of an aborted transaction that
 	// had not been sent. It also matches accumulator.ErrAborted.
 	ErrTransactionAborted = sender.ErrTxnAborted
+	// ErrTransactionNoGroup is returned by SendOffsetsToTransaction
+	// without a consumer group id.
+	ErrTransactionNoGroup = sender.ErrTxnNoGroup
 )
 
 // TxnStateError reports a call made in a transaction state that does not
@@ -66,6 +70,19 @@ type TxnFatalError = sender.TxnFatalError
 // TxnState is a transactional producer's state, named as in the Java
 // client ("READY", "IN_TRANSACTION", …).
 type TxnState = sender.TxnState
+
+// The transaction states, as TransactionState and TxnStateError report
+// them.
+const (
+	TxnStateUninitialized  = sender.TxnStateUninitialized
+	TxnStateInitializing   = sender.TxnStateInitializing
+	TxnStateReady          = sender.TxnStateReady
+	TxnStateInTransaction  = sender.TxnStateInTransaction
+	TxnStateCommitting     = sender.TxnStateCommitting
+	TxnStateAborting       = sender.TxnStateAborting
+	TxnStateAbortableError = sender.TxnStateAbortableError
+	TxnStateFatalError     = sender.TxnStateFatalError
+)
 
 // PartitionOffset is a consumed position to commit in a transaction: the
 // next offset the group should consume from Partition.
@@ -111,6 +128,7 @@ func newTxnManager(c *config, fetcher *metadata.PoolFetcher, conns *conn.Pool, p
 // then be repeated. It blocks; it is safe for concurrent use, though only
 // one transactional call runs at a time.
 func (p *Producer) InitTransactions(ctx context.Context) error {
+	defer p.timed(metrics.TxnInitTime)()
 	if p.txn == nil {
 		return ErrNotTransactional
 	}
@@ -125,6 +143,7 @@ func (p *Producer) InitTransactions(ctx context.Context) error {
 // with a *TxnStateError unless the producer is initialized and no
 // transaction is open.
 func (p *Producer) BeginTransaction() error {
+	defer p.timed(metrics.TxnBeginTime)()
 	if p.txn == nil {
 		return ErrNotTransactional
 	}
@@ -141,6 +160,7 @@ func (p *Producer) BeginTransaction() error {
 // holds the offsets; if ctx ends first the transaction becomes abortable.
 // It fails with a *TxnStateError outside a transaction.
 func (p *Producer) SendOffsetsToTransaction(ctx context.Context, offsets map[string][]PartitionOffset, group GroupMetadata) error {
+	defer p.timed(metrics.TxnSendOffsetsTime)()
 	if p.txn == nil {
 		return ErrNotTransactional
 	}
@@ -168,6 +188,7 @@ func (p *Producer) SendOffsetsToTransaction(ctx context.Context, offsets map[str
 // committed. It blocks; if ctx ends first it may be called again to finish.
 // Do not call it from a record's callback, which it would wait for.
 func (p *Producer) CommitTransaction(ctx context.Context) error {
+	defer p.timed(metrics.TxnCommitTime)()
 	if p.txn == nil {
 		return ErrNotTransactional
 	}
@@ -181,6 +202,7 @@ func (p *Producer) CommitTransaction(ctx context.Context) error {
 // begin. It blocks; if ctx ends first it may be called again to finish. Do
 // not call it from a record's callback.
 func (p *Producer) AbortTransaction(ctx context.Context) error {
+	defer p.timed(metrics.TxnAbortTime)()
 	if p.txn == nil {
 		return ErrNotTransactional
 	}

@@ -7,12 +7,13 @@ import (
 
 // Typed sends records whose keys and values are Go values of types K and
 // V, serialized by the Serializers it was made with; it is the Go form of
-// Java's KafkaProducer<K, V>. It adds no state of its own to the Producer:
-// any number of Typed values may share one Producer, and a Typed is safe
-// for concurrent use when its serializers are. Close the Producer, not the
-// Typed.
+// Java's KafkaProducer<K, V>. It sends through any Interface: a *Producer,
+// or a producertest.Producer in unit tests. It adds no state of its own to
+// the Producer: any number of Typed values may share one Producer, and a
+// Typed is safe for concurrent use when its serializers are. Close the
+// Producer, not the Typed.
 type Typed[K, V any] struct {
-	p      *Producer
+	p      Interface
 	keys   Serializer[K]
 	values Serializer[V]
 }
@@ -32,17 +33,25 @@ type TypedRecord[K, V any] struct {
 	UsePartition bool // send to Partition instead of asking the partitioner
 }
 
-// NewTyped returns a Typed that sends through p, serializing keys with
-// keys and values with values. It panics if either serializer is nil.
-func NewTyped[K, V any](p *Producer, keys Serializer[K], values Serializer[V]) *Typed[K, V] {
+// NewTyped returns a Typed that sends through p (a *Producer, or any other
+// Interface such as a producertest.Producer), serializing keys with keys
+// and values with values. It panics if either serializer is nil.
+func NewTyped[K, V any](p Interface, keys Serializer[K], values Serializer[V]) *Typed[K, V] {
 	if keys == nil || values == nil {
 		panic("producer: NewTyped with a nil serializer")
 	}
 	return &Typed[K, V]{p: p, keys: keys, values: values}
 }
 
-// Producer returns the Producer t sends through.
-func (t *Typed[K, V]) Producer() *Producer { return t.p }
+// Producer returns the *Producer t sends through, or nil when t was made
+// with another Interface implementation (see Sender).
+func (t *Typed[K, V]) Producer() *Producer {
+	p, _ := t.p.(*Producer)
+	return p
+}
+
+// Sender returns the Interface t sends through, whatever its type.
+func (t *Typed[K, V]) Sender() Interface { return t.p }
 
 // Record serializes r into the Record that Send would hand to the
 // Producer: the key first, then the value, each with r.Topic. It returns

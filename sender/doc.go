@@ -20,6 +20,12 @@
 // batch with a [*BatchError] wrapping the Kafka error, expired batches with
 // a [*DeliveryTimeoutError].
 //
+// # Observing
+//
+// An [Observer] in [Config] hears, on the sender goroutine, every request
+// written and finished and every batch retried, failed, acknowledged or
+// split: the producer's metrics and hooks are built on it.
+//
 // # Concurrency
 //
 // All in-flight bookkeeping is owned by the sender goroutine; connection

@@ -20,6 +20,7 @@ import (
 func (s *Sender) handle(r *inflight, now time.Time) {
 	s.inflight[r.node]--
 	s.total--
+	s.requestDone(r, now)
 	if r.err != nil {
 		// The connection failed or timed out: the request may or may not
 		// have been written. Retry every batch (idempotence, when on, makes
@@ -171,13 +172,19 @@ func (s *Sender) retryOrFail(b *accumulator.Batch, err error, now time.Time, imm
 	if !immediate {
 		delay = s.backoff(b.Attempts)
 	}
-	s.log.Debug("retrying batch", "topic", b.Topic, "partition", b.Partition, "attempt", b.Attempts, "err", err, "backoff", delay)
+	s.log.Debug("retrying batch", "broker", LastNode(b), "topic", b.Topic, "partition", b.Partition, "attempt", b.Attempts, "err", err, "backoff", delay)
+	if s.cfg.Observer != nil {
+		s.cfg.Observer.BatchRetried(b, err)
+	}
 	s.acc.Reenqueue(b, now.Add(delay))
 }
 
 func (s *Sender) complete(b *accumulator.Batch, baseOffset, logAppendTime int64) {
 	if s.cfg.Producer != nil {
 		s.cfg.Producer.Acked(b)
+	}
+	if s.cfg.Observer != nil {
+		s.cfg.Observer.BatchAcked(b, baseOffset)
 	}
 	b.Complete(baseOffset, logAppendTime, nil, nil)
 	s.acc.Completed(b)
@@ -191,6 +198,10 @@ func (s *Sender) fail(b *accumulator.Batch, err error) {
 	var be *BatchError
 	if errors.As(err, &be) {
 		recErrs = be.RecordErrors
+	}
+	s.log.Debug("batch failed", "broker", LastNode(b), "topic", b.Topic, "partition", b.Partition, "attempt", b.Attempts, "records", b.NumRecords(), "err", err)
+	if s.cfg.Observer != nil {
+		s.cfg.Observer.BatchFailed(b, err)
 	}
 	b.Complete(-1, -1, err, recErrs)
 	s.acc.Completed(b)
@@ -207,5 +218,8 @@ func (s *Sender) split(b *accumulator.Batch, kerr *protocol.Error) {
 	if s.cfg.Producer != nil {
 		s.cfg.Producer.Split(b, children)
 	}
-	s.log.Debug("split a batch the broker found too large", "topic", b.Topic, "partition", b.Partition, "records", children[0].NumRecords()+children[1].NumRecords())
+	if s.cfg.Observer != nil {
+		s.cfg.Observer.BatchSplit(b)
+	}
+	s.log.Debug("split a batch the broker found too large", "broker", LastNode(b), "topic", b.Topic, "partition", b.Partition, "records", children[0].NumRecords()+children[1].NumRecords())
 }

@@ -41,6 +41,9 @@ type Config struct {
 	// Load receives queue depths for adaptive partitioning; may be nil.
 	Load   accumulator.LoadFunc
 	Logger *slog.Logger
+	// Observer hears each request and batch outcome (metrics, hooks); may
+	// be nil.
+	Observer Observer
 }
 
 // ProducerState is the idempotence hook: it gates which batches may be sent
@@ -312,6 +315,9 @@ func (s *Sender) send(node int32, c *conn.Conn, batches []*accumulator.Batch, no
 		req.Topics[i].Partitions = append(req.Topics[i].Partitions, protocol.ProduceRequestPartition{Index: b.Partition, Records: b.Encoded()})
 	}
 	in := &inflight{node: node, batches: batches, sent: now}
+	if s.cfg.Observer != nil {
+		s.cfg.Observer.RequestSent(node, batches, now)
+	}
 	s.inflight[node]++
 	s.total++
 	expect := s.cfg.Acks != 0
@@ -347,6 +353,7 @@ func (s *Sender) abort(now time.Time) {
 		r := <-s.responses
 		s.inflight[r.node]--
 		s.total--
+		s.requestDone(r, now)
 		err := r.err
 		if err == nil {
 			s.completeResponse(r, now, false)

@@ -10,16 +10,19 @@
 //
 //	1000000 records sent, 812345.123456 records/sec (77.47 MB/sec), 5.12 ms avg latency, 40.00 ms max latency, 4 ms 50th, 9 ms 95th, 14 ms 99th, 35 ms 99.9th.
 //
+// On a terminal a live line below them shows the records acknowledged so
+// far, redrawn in place; when the output is a file or a pipe only the
+// plain lines are written.
+//
 // --producer-props takes several key=value pairs after one flag, up to the
 // next flag, as in Java; they win over --producer.config. Without
 // bootstrap.servers the tool starts an in-process cluster
 // (internal/embedded) and produces to it, so it runs on a machine without
-// Kafka. --print-metrics prints what can honestly be printed: the producer
-// has no metrics API yet, so the tool's own counters, labelled as such.
+// Kafka. --print-metrics prints the producer's metrics (producer.Metrics)
+// at the end, in the layout of Java's ToolsUtils.printMetrics.
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -275,8 +278,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx := context.Background()
 
-	out := &syncWriter{w: stdout}
+	out := newConsole(stdout)
 	stats := newStats(o.numRecords, out)
+	stopProgress := showProgress(out, stats, o.numRecords)
 	var failures atomic.Int64
 	var errMu sync.Mutex
 	shownErrs := 0
@@ -285,6 +289,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		errMu.Lock()
 		defer errMu.Unlock()
 		if shownErrs < 20 {
+			out.Clear() // stderr may share the terminal with the live line
 			fmt.Fprintln(stderr, err)
 			shownErrs++
 		}
@@ -324,14 +329,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 	if !o.printMetrics {
 		err := p.Close(ctx)
+		stopProgress()
 		stats.printTotal()
 		if err != nil {
 			return err
 		}
 	} else {
 		flushErr := p.Flush(ctx)
+		stopProgress()
 		stats.printTotal()
-		printMetrics(out, props["client.id"], stats, failures.Load())
+		printMetrics(out, props["client.id"], p.Metrics())
 		if err := p.Close(ctx); err != nil {
 			return err
 		}
@@ -464,48 +471,4 @@ func percentiles(latencies []int, count int, ps ...float64) []int {
 		}
 	}
 	return out
-}
-
-// printMetrics prints the --print-metrics table in Java's layout. The
-// producer has no metrics API yet, so only the tool's own counters are
-// shown, under a "perf-tool" group rather than Java's "producer-metrics"
-// names, which would claim numbers the producer does not report.
-func printMetrics(w io.Writer, clientID string, s *stats, failures int64) {
-	s.mu.Lock()
-	elapsed := time.Since(s.start).Seconds()
-	count, bytes, total, maxLat := s.count, s.bytes, s.totalLatency, s.maxLatency
-	s.mu.Unlock()
-	tag := "{client-id=" + clientID + "}"
-	rows := [][2]string{
-		{"perf-tool:record-send-total:" + tag, fmt.Sprintf("%.3f", float64(count))},
-		{"perf-tool:record-send-rate:" + tag, fmt.Sprintf("%.3f", float64(count)/max(elapsed, 1e-9))},
-		{"perf-tool:record-error-total:" + tag, fmt.Sprintf("%.3f", float64(failures))},
-		{"perf-tool:record-size-avg:" + tag, fmt.Sprintf("%.3f", float64(bytes)/float64(max(count, 1)))},
-		{"perf-tool:byte-total:" + tag, fmt.Sprintf("%.3f", float64(bytes))},
-		{"perf-tool:latency-avg-ms:" + tag, fmt.Sprintf("%.3f", float64(total)/float64(max(count, 1)))},
-		{"perf-tool:latency-max-ms:" + tag, fmt.Sprintf("%.3f", float64(maxLat))},
-	}
-	width := len("Metric Name")
-	for _, r := range rows {
-		width = max(width, len(r[0]))
-	}
-	bw := bufio.NewWriter(w)
-	fmt.Fprintln(bw, "\nNote: the producer has no metrics API yet; these are the tool's own counters.")
-	fmt.Fprintf(bw, "%-*s : %s\n", width, "Metric Name", "Value")
-	for _, r := range rows {
-		fmt.Fprintf(bw, "%-*s : %s\n", width, r[0], r[1])
-	}
-	bw.Flush()
-}
-
-// syncWriter serializes writes from the callbacks' goroutines.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(b []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(b)
 }

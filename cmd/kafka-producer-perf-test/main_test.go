@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -107,10 +109,20 @@ func TestEmbeddedClusterAndMetrics(t *testing.T) {
 	require.NoError(t, err, stderr.String())
 	assert.Contains(t, stderr.String(), "no bootstrap.servers given: using an in-process cluster")
 	out := stdout.String()
-	i := strings.Index(out, "\nNote: the producer has no metrics API yet")
+	i := strings.Index(out, "\n\nMetric Name ")
 	require.GreaterOrEqual(t, i, 0, out)
 	require.Regexp(t, summaryRE, lastLine(out[:i]))
-	assert.Regexp(t, `\nperf-tool:record-send-total:\{client-id=perf-producer-client\} +: 1000\.000\n`, out)
+	assert.Regexp(t, `\nproducer-metrics:record-send-total:\{client-id=perf-producer-client\} +: 1000\.000\n`, out)
+	assert.Regexp(t, `\nproducer-metrics:record-error-total:\{client-id=perf-producer-client\} +: 0\.000\n`, out)
+	assert.Regexp(t, `\nproducer-topic-metrics:record-send-total:\{client-id=perf-producer-client, topic=solo\} +: 1000\.000\n`, out)
+	assert.Regexp(t, `\nproducer-node-metrics:request-latency-avg:\{client-id=perf-producer-client, node-id=node-\d+\} +: \d+\.\d{3}\n`, out)
+	assert.Regexp(t, `\nproducer-metrics:buffer-total-bytes:\{client-id=perf-producer-client\} +: 33554432\.000\n`, out)
+	assert.NotContains(t, out, "\r", "no live line off a terminal")
+	names := regexp.MustCompile(`(?m)^(\S+) +: `).FindAllStringSubmatch(out[i:], -1)
+	require.NotEmpty(t, names)
+	for j := 1; j < len(names); j++ {
+		require.Less(t, names[j-1][1], names[j][1], "sorted as Java sorts them")
+	}
 	// 1000 records at 4000/s take about 0.25 s; the summary's rate shows it.
 	rate, err := strconv.ParseFloat(strings.Fields(lastLine(out[:i]))[3], 64)
 	require.NoError(t, err)
@@ -158,4 +170,42 @@ func TestParseArgs(t *testing.T) {
 	require.NoError(t, err)
 	_, err = producerProps(o)
 	require.ErrorContains(t, err, "invalid property: bad")
+}
+
+func TestConsoleLiveLine(t *testing.T) {
+	var b bytes.Buffer
+	c := &console{w: &b, tty: true}
+	c.Live("10/100 records")
+	c.Live("20/100")
+	fmt.Fprintln(c, "window line")
+	c.Clear()
+	want := "\r10/100 records" + "\r20/100" + strings.Repeat(" ", 8) + // shorter line padded over the longer
+		"\r" + strings.Repeat(" ", 6) + "\r" + "window line\n" + "\r20/100" + // erased (the padding is blank already), written, redrawn
+		"\r" + strings.Repeat(" ", 6) + "\r"
+	assert.Equal(t, want, b.String())
+
+	b.Reset()
+	off := newConsole(&b) // a buffer is not a terminal
+	off.Live("progress")
+	fmt.Fprintln(off, "plain")
+	off.Clear()
+	assert.Equal(t, "plain\n", b.String())
+}
+
+func TestIsTerminal(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	require.NoError(t, err)
+	defer f.Close()
+	assert.False(t, isTerminal(f), "a regular file")
+	assert.False(t, isTerminal(&bytes.Buffer{}))
+	if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
+		defer tty.Close()
+		assert.True(t, isTerminal(tty))
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	s := newStats(100, io.Discard)
+	s.record(1, 1024*1024, time.Now())
+	assert.Regexp(t, `^1/100 records acknowledged \(1\.0%\), \d+\.\d records/sec \(\d+\.\d{2} MB/sec\)$`, s.progress(100))
 }
