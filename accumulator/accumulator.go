@@ -23,6 +23,9 @@ type Config struct {
 	BatchSize       int           // batch.size
 	Linger          time.Duration // linger.ms
 	DeliveryTimeout time.Duration // delivery.timeout.ms
+	// MaxRecordSize is max.request.size: a record whose batch would be
+	// larger fails Append at once; 0 means no limit beyond buffer.memory.
+	MaxRecordSize int
 	// Compressor encodes batches (compression.type); nil for none.
 	Compressor *compress.Compressor
 	// OnComplete, if set, is called by whoever completes a batch (the
@@ -133,7 +136,9 @@ type AppendResult struct {
 }
 
 // Append adds a record to partition's queue. It blocks only to allocate
-// memory (until ctx ends or maxBlock passes). The record's bytes are copied,
+// memory (until ctx ends or maxBlock passes). A record too large for
+// max.request.size or buffer.memory fails at once with a
+// *RecordTooLargeError. The record's bytes are copied,
 // so the caller may reuse key, value and headers once Append returns.
 func (a *Accumulator) Append(ctx context.Context, topic string, partition int32, ts int64,
 	key, value []byte, headers []protocol.Header, th Thunk, maxBlock time.Duration) (AppendResult, error) {
@@ -142,10 +147,17 @@ func (a *Accumulator) Append(ctx context.Context, topic string, partition int32,
 	if a.closed.Load() {
 		return AppendResult{}, ErrClosed
 	}
+	// Size the record once: for the limits here, the room check and the
+	// encoding (BatchBuilder.AppendFields).
+	fields := protocol.RecordFieldsSize(key, value, headers)
+	if est := protocol.BatchHeaderSize + protocol.EstimateRecordSizeFields(fields); a.cfg.MaxRecordSize > 0 && est > a.cfg.MaxRecordSize {
+		return AppendResult{}, &RecordTooLargeError{Size: est, Max: a.cfg.MaxRecordSize, Setting: "max.request.size"}
+	} else if int64(est) > a.pool.Total() {
+		return AppendResult{}, &RecordTooLargeError{Size: est, Max: int(a.pool.Total()), Setting: "buffer.memory"}
+	}
 	dq := a.deque(topic, partition)
 
 	dq.mu.Lock()
-	fields := protocol.RecordFieldsSize(key, value, headers)
 	res, ok := a.tryAppendLocked(dq, ts, fields, key, value, headers, th)
 	dq.mu.Unlock()
 	if ok {

@@ -280,3 +280,17 @@ func TestNoBatchTrackedAfterRelease(t *testing.T) {
 	assert.False(t, acc.HasIncomplete(), "a released batch is still counted as incomplete")
 	assert.Empty(t, acc.Incomplete(), "Flush would wait on a batch that is gone")
 }
+
+func TestAppendRejectsOversizedRecords(t *testing.T) {
+	acc := New(Config{BatchSize: 1024, MaxRecordSize: 2000, DeliveryTimeout: time.Hour}, NewBufferPool(1<<20, 1024))
+	_, err := acc.Append(context.Background(), "t", 0, 1, nil, make([]byte, 3000), nil, Thunk{}, time.Second)
+	var tl *RecordTooLargeError
+	require.ErrorAs(t, err, &tl)
+	assert.Equal(t, "max.request.size", tl.Setting)
+	assert.Equal(t, 0, acc.Queued(), "nothing was queued")
+
+	small := New(Config{BatchSize: 1024, DeliveryTimeout: time.Hour}, NewBufferPool(4096, 1024))
+	_, err = small.Append(context.Background(), "t", 0, 1, nil, make([]byte, 5000), nil, Thunk{}, time.Second)
+	require.ErrorAs(t, err, &tl)
+	assert.Equal(t, "buffer.memory", tl.Setting)
+}

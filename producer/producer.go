@@ -93,6 +93,7 @@ func newProducer(c *config) (*Producer, error) {
 	p.met.Mirror(metrics.BufferWait, func() int64 { return int64(p.pool.WaitTime()) })
 	p.acc = accumulator.New(accumulator.Config{
 		BatchSize:       max(c.batchSize, 1),
+		MaxRecordSize:   c.maxRequestSize,
 		Linger:          c.linger,
 		DeliveryTimeout: c.deliveryTimeout,
 		Compressor:      cmpr,
@@ -252,14 +253,6 @@ func (p *Producer) send(ctx context.Context, rec *Record, f *Future, cb Callback
 	topic, waited, err := p.topic(ctx, rec.Topic, p.cfg.maxBlock)
 	if err != nil {
 		return err
-	}
-
-	size := protocol.BatchHeaderSize + protocol.EstimateRecordSize(rec.Key, rec.Value, rec.Headers)
-	if size > p.cfg.maxRequestSize {
-		return &accumulator.RecordTooLargeError{Size: size, Max: p.cfg.maxRequestSize, Setting: "max.request.size"}
-	}
-	if int64(size) > p.cfg.bufferMemory {
-		return &accumulator.RecordTooLargeError{Size: size, Max: int(p.cfg.bufferMemory), Setting: "buffer.memory"}
 	}
 
 	var partition int32
