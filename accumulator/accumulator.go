@@ -189,14 +189,16 @@ func (a *Accumulator) Append(ctx context.Context, topic string, partition int32,
 	// tracked after its Deallocate would hold Flush forever.
 	a.track(b)
 	dq.batches = append(dq.batches, b)
-	full := b.full || len(dq.batches) > 1
+	// Read everything the result needs while the lock is held: once it is
+	// released, other goroutines append to b and the sender may drain it.
+	res = AppendResult{Index: idx, NewBatch: true, BatchFull: b.full || len(dq.batches) > 1, Size: b.builder.Len() - protocol.BatchHeaderSize}
 	dq.mu.Unlock()
 	if testHookPublished != nil {
 		testHookPublished(b)
 	}
 
 	a.signal()
-	return AppendResult{Index: idx, NewBatch: true, BatchFull: full, Size: b.builder.Len() - protocol.BatchHeaderSize}, nil
+	return res, nil
 }
 
 func (a *Accumulator) tryAppendLocked(dq *deque, ts int64, fields int, key, value []byte, headers []protocol.Header, th Thunk) (AppendResult, bool) {
