@@ -82,7 +82,7 @@ type Sender struct {
 	pool *conn.Pool
 	log  *slog.Logger
 
-	responses chan *inflight // posted by connection goroutines
+	responses *responseQueue // posted by connection goroutines, taken by run
 	connReady chan struct{}  // a background dial finished
 	closing   chan struct{}  // Close called: drain everything, then stop
 	force     chan struct{}  // the close deadline passed: fail what remains
@@ -115,7 +115,7 @@ func New(cfg Config, acc *accumulator.Accumulator, meta *metadata.Metadata, pool
 	}
 	return &Sender{
 		cfg: cfg, acc: acc, meta: meta, pool: pool, log: log,
-		responses: make(chan *inflight, 1024),
+		responses: newResponseQueue(),
 		connReady: make(chan struct{}, 1),
 		closing:   make(chan struct{}),
 		force:     make(chan struct{}),
@@ -180,8 +180,11 @@ func (s *Sender) run() {
 		}
 		timer.Reset(wait)
 		select {
-		case r := <-s.responses:
-			s.handle(r, time.Now())
+		case <-s.responses.ready():
+			now := time.Now()
+			for _, r := range s.responses.take() {
+				s.handle(r, now)
+			}
 		case <-s.acc.Wake():
 		case <-s.connReady:
 		case <-timer.C:
@@ -273,6 +276,12 @@ func (s *Sender) sendReady(now time.Time) time.Duration {
 	for node, batches := range byNode {
 		s.send(node, conns[node], batches, now)
 	}
+	if len(byNode) > 0 {
+		// More may be ready behind what was just sent: look again at once
+		// rather than wait for the next event (Java's Sender polls with a
+		// zero timeout while nodes have data ready, Sender.sendProducerData).
+		wait = 0
+	}
 	return wait
 }
 
@@ -326,7 +335,7 @@ func (s *Sender) send(node int32, c *conn.Conn, batches []*accumulator.Batch, no
 			in.resp = r
 		}
 		in.err = err
-		s.responses <- in
+		s.responses.post(in)
 	})
 }
 
@@ -347,20 +356,23 @@ func (s *Sender) abort(now time.Time) {
 		s.fail(b, ErrClosedBeforeSent)
 	}
 	if s.total > 0 {
-		s.pool.Close() // fails every pending request at once
+		// Fails every pending request at once. It waits for the
+		// connections' goroutines, which never block posting responses.
+		s.pool.Close()
 	}
 	for s.total > 0 {
-		r := <-s.responses
-		s.inflight[r.node]--
-		s.total--
-		s.requestDone(r, now)
-		err := r.err
-		if err == nil {
-			s.completeResponse(r, now, false)
-			continue
-		}
-		for _, b := range r.batches {
-			s.fail(b, errors.Join(ErrClosedInFlight, err))
+		<-s.responses.ready()
+		for _, r := range s.responses.take() {
+			s.inflight[r.node]--
+			s.total--
+			s.requestDone(r, now)
+			if r.err == nil {
+				s.completeResponse(r, now, false)
+				continue
+			}
+			for _, b := range r.batches {
+				s.fail(b, errors.Join(ErrClosedInFlight, r.err))
+			}
 		}
 	}
 	// Appends that raced with Close may have queued more; appends waiting
