@@ -30,8 +30,8 @@
 //
 // All in-flight bookkeeping is owned by the sender goroutine; connection
 // goroutines only post responses to it, through a queue that never blocks
-// them. [Sender.Close] drains, then (when
-// its context ends) fails what remains and waits for the goroutine.
+// them. [Sender.Close] drains, then (when its context ends) fails what
+// remains and waits for the goroutine.
 //
 //	s := sender.New(cfg, acc, meta, pool)
 //	s.Start()
