@@ -140,6 +140,9 @@ type Batch struct {
 	// REQUEST_TIMED_OUT or NOT_ENOUGH_REPLICAS_AFTER_APPEND); owned by the
 	// sender. Such a batch can only be retried under its own sequence.
 	MaybeWritten bool
+	// LastErr is the error of the batch's last failed attempt, kept for
+	// the delivery-timeout error; owned by the sender.
+	LastErr error
 
 	splitFrom *Batch       // the batch this one was split from, if any
 	splitOpen atomic.Int32 // on a split parent: children not yet deallocated

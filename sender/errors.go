@@ -110,3 +110,40 @@ type UncertainDeliveryError struct {
 func (e *UncertainDeliveryError) Error() string {
 	return fmt.Sprintf("sender: %d records for %s-%d may or may not have been written; not resent after an epoch bump to avoid duplicates", e.Records, e.Topic, e.Partition)
 }
+
+// LeaderUnavailableError is the cause carried by a DeliveryTimeoutError
+// when the partition had no known leader: metadata named none, or a leader
+// that is not among the brokers. Err is the metadata's error for the topic
+// or partition (e.g. protocol.ErrLeaderNotAvailable), or nil.
+type LeaderUnavailableError struct {
+	Topic     string
+	Partition int32
+	Err       error
+}
+
+func (e *LeaderUnavailableError) Error() string {
+	msg := fmt.Sprintf("sender: no leader known for %s-%d", e.Topic, e.Partition)
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Unwrap returns the metadata's error.
+func (e *LeaderUnavailableError) Unwrap() error { return e.Err }
+
+// UnreachableError is the cause carried by a DeliveryTimeoutError when the
+// partition's leader could not be connected to (or its last connection
+// died). Err is the connection's error.
+type UnreachableError struct {
+	Node int32
+	Addr string
+	Err  error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("sender: leader %d at %s unreachable: %v", e.Node, e.Addr, e.Err)
+}
+
+// Unwrap returns the connection's error.
+func (e *UnreachableError) Unwrap() error { return e.Err }

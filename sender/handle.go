@@ -161,6 +161,7 @@ func (s *Sender) retryOrFail(b *accumulator.Batch, err error, now time.Time, imm
 		return
 	default:
 	}
+	b.LastErr = err
 	if b.Attempts > s.cfg.Retries || now.Sub(b.Created()) >= s.cfg.DeliveryTimeout {
 		if now.Sub(b.Created()) >= s.cfg.DeliveryTimeout {
 			err = &DeliveryTimeoutError{Topic: b.Topic, Partition: b.Partition, Timeout: s.cfg.DeliveryTimeout, Records: b.NumRecords(), Last: err}

@@ -207,7 +207,7 @@ func (s *Sender) sendReady(now time.Time) time.Duration {
 	leaders := snapshotLeaders{snap}
 
 	for _, b := range s.acc.Expire(now) {
-		s.fail(b, &DeliveryTimeoutError{Topic: b.Topic, Partition: b.Partition, Timeout: s.cfg.DeliveryTimeout, Records: b.NumRecords()})
+		s.fail(b, &DeliveryTimeoutError{Topic: b.Topic, Partition: b.Partition, Timeout: s.cfg.DeliveryTimeout, Records: b.NumRecords(), Last: s.holdCause(b, snap)})
 	}
 	if q, ok := s.cfg.Producer.(queueAborter); ok {
 		if err := q.AbortQueued(); err != nil {
@@ -384,6 +384,38 @@ func (s *Sender) abort(now time.Time) {
 	for _, b := range s.acc.AbortAll() {
 		s.fail(b, ErrClosedBeforeSent)
 	}
+}
+
+// holdCause says what kept a queued batch from being delivered, for its
+// delivery-timeout error: no known leader (with the metadata's error for the
+// partition, if any), a leader whose connection cannot be established, or
+// else the error of the batch's last attempt. It is nil when the batch only
+// waited its turn (a full in-flight window, a slow broker).
+func (s *Sender) holdCause(b *accumulator.Batch, snap *metadata.Snapshot) error {
+	l, ok := snap.Leader(b.Topic, b.Partition)
+	if !ok {
+		return &LeaderUnavailableError{Topic: b.Topic, Partition: b.Partition, Err: partitionErr(snap, b.Topic, b.Partition)}
+	}
+	if err := s.pool.LastError(l.NodeID); err != nil {
+		return &UnreachableError{Node: l.NodeID, Addr: l.Addr(), Err: err}
+	}
+	return b.LastErr
+}
+
+// partitionErr returns the metadata error of the topic or partition, if the
+// broker reported one.
+func partitionErr(snap *metadata.Snapshot, topic string, partition int32) error {
+	t, ok := snap.Topics[topic]
+	if !ok {
+		return nil
+	}
+	if t.Err != nil {
+		return t.Err
+	}
+	if int(partition) < len(t.Partitions) {
+		return t.Partitions[partition].Err
+	}
+	return nil
 }
 
 // backoff returns the retry delay for a batch's next attempt: exponential
