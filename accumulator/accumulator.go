@@ -131,7 +131,11 @@ func (a *Accumulator) deque(topic string, partition int32) *deque {
 type AppendResult struct {
 	Index     int32 // the record's index in its batch
 	NewBatch  bool  // a new batch was opened for the record
-	BatchFull bool  // the batch is full (or a new one started): the partition is ready
+	// BatchFull reports that the partition's last batch is full after
+	// this append, so no batch of the partition can take more records:
+	// the sticky partitioner may switch (Java RecordAccumulator.append,
+	// allBatchesFull, fed to BuiltInPartitioner.updatePartitionInfo).
+	BatchFull bool
 	Size      int   // the record's encoded size in the batch
 }
 
@@ -191,7 +195,7 @@ func (a *Accumulator) Append(ctx context.Context, topic string, partition int32,
 	dq.batches = append(dq.batches, b)
 	// Read everything the result needs while the lock is held: once it is
 	// released, other goroutines append to b and the sender may drain it.
-	res = AppendResult{Index: idx, NewBatch: true, BatchFull: b.full || len(dq.batches) > 1, Size: b.builder.Len() - protocol.BatchHeaderSize}
+	res = AppendResult{Index: idx, NewBatch: true, BatchFull: b.full, Size: b.builder.Len() - protocol.BatchHeaderSize}
 	dq.mu.Unlock()
 	if testHookPublished != nil {
 		testHookPublished(b)
@@ -211,11 +215,10 @@ func (a *Accumulator) tryAppendLocked(dq *deque, ts int64, fields int, key, valu
 	if !ok {
 		return AppendResult{}, false
 	}
-	full := last.full || len(dq.batches) > 1
 	if last.full {
 		a.signal()
 	}
-	return AppendResult{Index: idx, BatchFull: full, Size: last.builder.Len() - before}, true
+	return AppendResult{Index: idx, BatchFull: last.full, Size: last.builder.Len() - before}, true
 }
 
 func (a *Accumulator) newBatch(topic string, partition int32, buf []byte, size int) *Batch {

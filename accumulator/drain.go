@@ -182,6 +182,14 @@ func (a *Accumulator) takeFirstLocked(dq *deque, node int32, now time.Time, gate
 	if gate != nil && !gate.Allow(b, node) {
 		return nil
 	}
+	// Check the size before closing: closing assigns the batch its
+	// sequence, and a batch left behind for the next request must not hold
+	// one (Java RecordAccumulator.drainBatchesForOneNode checks
+	// estimatedSizeInBytes before close). An open batch's size is its
+	// uncompressed size, an upper bound of what it will be.
+	if haveSome && used+b.SizeBytes() > limit {
+		return nil
+	}
 	if !b.Closed() {
 		var opts protocol.BatchOptions
 		if gate != nil {
@@ -196,9 +204,6 @@ func (a *Accumulator) takeFirstLocked(dq *deque, node int32, now time.Time, gate
 			}
 			return nil
 		}
-	}
-	if haveSome && used+b.SizeBytes() > limit {
-		return nil
 	}
 	dq.batches[0] = nil
 	dq.batches = dq.batches[1:]

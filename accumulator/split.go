@@ -2,16 +2,23 @@ package accumulator
 
 // Splitting answers MESSAGE_TOO_LARGE: the broker refused a batch bigger
 // than its message.max.bytes, so the records are decoded and rebuilt into
-// two batches of half the records each, which go back to the front of the
-// partition's queue. Halving always makes progress; a batch of one record
-// that is still too large fails.
+// batches of at most batch.size bytes each, which go back to the front of the
+// partition's queue, as the Java producer's RecordAccumulator.splitAndReenqueue
+// and ProducerBatch.split do. A record larger than batch.size gets a batch of
+// its own. When batch.size pieces would give back one batch (the broker's
+// limit is below batch.size), the records are halved instead, so every split
+// makes progress; a batch of one record that is still too large fails.
 //
-// As in the Java producer, the halves live in memory allocated outside the
+// The new batches start with no attempts counted (they are new batches in
+// Java too) but keep the old batch's creation time, so delivery.timeout.ms
+// still counts from the first Send.
+//
+// As in the Java producer, the pieces live in memory allocated outside the
 // BufferPool while the big batch's pooled buffer is returned at once: the
-// records exist only once either way. The halves inherit the big batch's
-// producer state: with idempotence the first half takes its base sequence
-// and the second continues after it, so the partition's later sequences
-// stay valid (the broker wrote nothing of the refused batch).
+// records exist only once either way. The pieces inherit the big batch's
+// producer state: with idempotence the first takes its base sequence and
+// each next one continues after it, so the partition's later sequences stay
+// valid (the broker wrote nothing of the refused batch).
 
 import (
 	"errors"
@@ -23,10 +30,11 @@ import (
 // ErrSplitSingleRecord is returned by Split for a batch of one record.
 var ErrSplitSingleRecord = errors.New("accumulator: a batch of one record cannot be split")
 
-// Split breaks b, a closed batch the broker rejected as too large, into two
-// batches that take its place at the front of its partition's queue, and
-// returns them in order. Futures of b's records are re-pointed to the new
-// batches; b's Result completes when both halves have. b itself must not be
+// Split breaks b, a closed batch the broker rejected as too large, into
+// batches of at most batch.size bytes that take its place at the front of
+// its partition's queue, and returns them in order. Futures of b's records
+// are re-pointed to the new batches; b's Result completes when all of them
+// have. b itself must not be
 // completed or deallocated by the caller afterwards. Split is called by the
 // sender goroutine.
 func (a *Accumulator) Split(b *Batch) ([]*Batch, error) {
@@ -40,10 +48,9 @@ func (a *Accumulator) Split(b *Batch) ([]*Batch, error) {
 	if len(rb.Records) != len(b.thunks) {
 		return nil, fmt.Errorf("accumulator: splitting %s-%d: batch holds %d records, expected %d", b.Topic, b.Partition, len(rb.Records), len(b.thunks))
 	}
-	mid := len(rb.Records) / 2
-	bounds := [2][2]int{{0, mid}, {mid, len(rb.Records)}}
+	bounds := splitBounds(rb.Records, a.cfg.BatchSize)
 	seq := b.BaseSequence
-	children := make([]*Batch, 0, 2)
+	children := make([]*Batch, 0, len(bounds))
 	for _, bd := range bounds {
 		c, err := a.rebuild(b, rb, bd[0], bd[1], seq)
 		if err != nil {
@@ -89,7 +96,30 @@ func (a *Accumulator) Split(b *Batch) ([]*Batch, error) {
 	return children, nil
 }
 
-// rebuild makes one half of a split: records [lo, hi) of rb, closed with
+// splitBounds returns the record ranges [lo, hi) of the pieces: records in
+// order, a piece closed once the next record would take it past batchSize
+// bytes (header included), every piece holding at least one record. If that
+// gives one piece, it returns two halves.
+func splitBounds(recs []protocol.Record, batchSize int) [][2]int {
+	var out [][2]int
+	lo, size := 0, protocol.BatchHeaderSize
+	for i, r := range recs {
+		rs := protocol.EstimateRecordSize(r.Key, r.Value, r.Headers)
+		if i > lo && size+rs > batchSize {
+			out = append(out, [2]int{lo, i})
+			lo, size = i, protocol.BatchHeaderSize
+		}
+		size += rs
+	}
+	out = append(out, [2]int{lo, len(recs)})
+	if len(out) == 1 {
+		mid := len(recs) / 2
+		out = [][2]int{{0, mid}, {mid, len(recs)}}
+	}
+	return out
+}
+
+// rebuild makes one piece of a split: records [lo, hi) of rb, closed with
 // b's producer state and base sequence seq.
 func (a *Accumulator) rebuild(b *Batch, rb protocol.RecordBatch, lo, hi int, seq int32) (*Batch, error) {
 	size := protocol.BatchHeaderSize
@@ -99,7 +129,7 @@ func (a *Accumulator) rebuild(b *Batch, rb protocol.RecordBatch, lo, hi int, seq
 	c := &Batch{
 		Topic: b.Topic, Partition: b.Partition, Result: newResult(b.Topic, b.Partition),
 		created: b.created, maxSize: size, full: true, released: make(chan struct{}),
-		Attempts: b.Attempts, splitFrom: b,
+		splitFrom: b,
 		ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1,
 	}
 	c.Result.parent = b.Result

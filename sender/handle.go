@@ -9,7 +9,9 @@ package sender
 // and everything else fails the batch.
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/tributary-go/tributary/accumulator"
@@ -208,8 +210,8 @@ func (s *Sender) fail(b *accumulator.Batch, err error) {
 	s.acc.Completed(b)
 }
 
-// split answers MESSAGE_TOO_LARGE for a batch of several records: its halves
-// go back to the front of the partition's queue.
+// split answers MESSAGE_TOO_LARGE for a batch of several records: its
+// batch.size pieces go back to the front of the partition's queue.
 func (s *Sender) split(b *accumulator.Batch, kerr *protocol.Error) {
 	children, err := s.acc.Split(b)
 	if err != nil {
@@ -222,5 +224,11 @@ func (s *Sender) split(b *accumulator.Batch, kerr *protocol.Error) {
 	if s.cfg.Observer != nil {
 		s.cfg.Observer.BatchSplit(b)
 	}
-	s.log.Debug("split a batch the broker found too large", "broker", LastNode(b), "topic", b.Topic, "partition", b.Partition, "records", children[0].NumRecords()+children[1].NumRecords())
+	if s.log.Enabled(context.Background(), slog.LevelDebug) {
+		n := 0
+		for _, c := range children {
+			n += c.NumRecords()
+		}
+		s.log.Debug("split a batch the broker found too large", "broker", LastNode(b), "topic", b.Topic, "partition", b.Partition, "records", n, "batches", len(children))
+	}
 }

@@ -27,7 +27,8 @@ type Observer interface {
 	// BatchAcked is called when the broker acknowledged b, just before its
 	// futures resolve; baseOffset is -1 when unknown (acks=0).
 	BatchAcked(b *accumulator.Batch, baseOffset int64)
-	// BatchSplit is called when b, rejected as too large, was split in two.
+	// BatchSplit is called when b, rejected as too large, was split into
+	// batch.size pieces.
 	BatchSplit(b *accumulator.Batch)
 }
 
