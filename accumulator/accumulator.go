@@ -129,14 +129,14 @@ func (a *Accumulator) deque(topic string, partition int32) *deque {
 
 // AppendResult tells the caller what an Append did.
 type AppendResult struct {
-	Index     int32 // the record's index in its batch
-	NewBatch  bool  // a new batch was opened for the record
+	Index    int32 // the record's index in its batch
+	NewBatch bool  // a new batch was opened for the record
 	// BatchFull reports that the partition's last batch is full after
 	// this append, so no batch of the partition can take more records:
 	// the sticky partitioner may switch (Java RecordAccumulator.append,
 	// allBatchesFull, fed to BuiltInPartitioner.updatePartitionInfo).
 	BatchFull bool
-	Size      int   // the record's encoded size in the batch
+	Size      int // the record's encoded size in the batch
 }
 
 // Append adds a record to partition's queue. It blocks only to allocate

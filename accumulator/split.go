@@ -129,7 +129,7 @@ func (a *Accumulator) rebuild(b *Batch, rb protocol.RecordBatch, lo, hi int, seq
 	c := &Batch{
 		Topic: b.Topic, Partition: b.Partition, Result: newResult(b.Topic, b.Partition),
 		created: b.created, maxSize: size, full: true, released: make(chan struct{}),
-		splitFrom: b,
+		splitFrom:  b,
 		ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1,
 	}
 	c.Result.parent = b.Result
