@@ -20,8 +20,7 @@ import (
 
 // handle processes one finished request.
 func (s *Sender) handle(r *inflight, now time.Time) {
-	s.inflight[r.node]--
-	s.total--
+	s.finished(r)
 	s.requestDone(r, now)
 	if r.err != nil {
 		// The connection failed or timed out: the request may or may not
@@ -35,6 +34,16 @@ func (s *Sender) handle(r *inflight, now time.Time) {
 		return
 	}
 	s.completeResponse(r, now, true)
+}
+
+// finished takes a request that was answered or failed out of the
+// in-flight bookkeeping.
+func (s *Sender) finished(r *inflight) {
+	s.inflight[r.node]--
+	s.total--
+	if s.mute != nil {
+		s.mute.unmute(r.batches)
+	}
 }
 
 // completeResponse matches a response's partitions to the request's

@@ -93,6 +93,7 @@ type Sender struct {
 	// Owned by the run goroutine.
 	inflight map[int32]int // requests outstanding per node
 	total    int           // requests outstanding in all
+	mute     *muteGate     // with max.in.flight=1: one batch per partition in flight; else nil
 }
 
 // inflight is one Produce request on the wire and its batches.
@@ -113,7 +114,7 @@ func New(cfg Config, acc *accumulator.Accumulator, meta *metadata.Metadata, pool
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 5
 	}
-	return &Sender{
+	s := &Sender{
 		cfg: cfg, acc: acc, meta: meta, pool: pool, log: log,
 		responses: newResponseQueue(),
 		connReady: make(chan struct{}, 1),
@@ -122,6 +123,14 @@ func New(cfg Config, acc *accumulator.Accumulator, meta *metadata.Metadata, pool
 		done:      make(chan struct{}),
 		inflight:  make(map[int32]int),
 	}
+	if cfg.MaxInFlight == 1 {
+		var inner accumulator.DrainGate
+		if cfg.Producer != nil {
+			inner = cfg.Producer
+		}
+		s.mute = newMuteGate(inner)
+	}
+	return s
 }
 
 // ConnReady is the callback for conn.Pool: a background dial finished.
@@ -286,6 +295,9 @@ func (s *Sender) sendReady(now time.Time) time.Duration {
 }
 
 func (s *Sender) gate() accumulator.DrainGate {
+	if s.mute != nil {
+		return s.mute
+	}
 	if s.cfg.Producer == nil {
 		return nil
 	}
@@ -329,6 +341,9 @@ func (s *Sender) send(node int32, c *conn.Conn, batches []*accumulator.Batch, no
 	}
 	s.inflight[node]++
 	s.total++
+	if s.mute != nil {
+		s.mute.mute(batches)
+	}
 	expect := s.cfg.Acks != 0
 	c.Send(req, v, expect, func(resp protocol.Response, err error) {
 		if r, ok := resp.(*protocol.ProduceResponse); ok {
@@ -363,8 +378,7 @@ func (s *Sender) abort(now time.Time) {
 	for s.total > 0 {
 		<-s.responses.ready()
 		for _, r := range s.responses.take() {
-			s.inflight[r.node]--
-			s.total--
+			s.finished(r)
 			s.requestDone(r, now)
 			if r.err == nil {
 				s.completeResponse(r, now, false)
