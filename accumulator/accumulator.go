@@ -227,6 +227,7 @@ func (a *Accumulator) newBatch(topic string, partition int32, buf []byte, size i
 		buf: buf, created: a.cfg.Now(), maxSize: size, released: make(chan struct{}),
 		ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1,
 	}
+	b.refs.Store(1)
 	tb := thunkPool.Get().(*[]Thunk)
 	b.thunks, b.thunkBox = (*tb)[:0], tb
 	b.builder.Reset(buf)
@@ -258,20 +259,36 @@ func (a *Accumulator) Deallocate(b *Batch) {
 	if tracked {
 		close(b.released)
 	}
-	if b.buf != nil {
-		a.pool.Deallocate(b.buf)
-		b.buf = nil
-	}
-	b.encoded = nil
 	if b.thunkBox != nil {
 		clear(b.thunks)
 		*b.thunkBox = b.thunks[:0]
 		thunkPool.Put(b.thunkBox)
 		b.thunks, b.thunkBox = nil, nil
 	}
+	a.Unpin(b)
 	if p := b.splitFrom; p != nil && p.splitOpen.Add(-1) == 0 {
 		a.Deallocate(p)
 	}
+}
+
+// Pin keeps a batch's memory from going back to the pool after the batch
+// completes, until a matching Unpin. The sender pins a batch that fails
+// (delivery.timeout.ms) while a request still carries its bytes: the
+// connection may not have written them yet. Safe for concurrent use.
+func (a *Accumulator) Pin(b *Batch) { b.refs.Add(1) }
+
+// Unpin drops one hold on a batch's memory (a Pin, or the batch's own,
+// which Deallocate drops) and returns the memory to the pool with the last
+// one. Safe for concurrent use.
+func (a *Accumulator) Unpin(b *Batch) {
+	if b.refs.Add(-1) != 0 {
+		return
+	}
+	if b.buf != nil {
+		a.pool.Deallocate(b.buf)
+		b.buf = nil
+	}
+	b.encoded = nil
 }
 
 // Completed hands a completed batch to OnComplete, or deallocates it.

@@ -143,6 +143,16 @@ type Batch struct {
 	// LastErr is the error of the batch's last failed attempt, kept for
 	// the delivery-timeout error; owned by the sender.
 	LastErr error
+	// Expired is set when the batch failed at delivery.timeout.ms while a
+	// request carrying it was still outstanding; owned by the sender,
+	// which then ignores that request's outcome for it.
+	Expired bool
+
+	// refs counts the owners of the batch's memory: 1 for the batch itself
+	// (dropped by Deallocate) plus one per Pin (a request still holding its
+	// bytes after the batch completed). The memory goes back to the pool
+	// when it reaches 0.
+	refs atomic.Int32
 
 	splitFrom *Batch       // the batch this one was split from, if any
 	splitOpen atomic.Int32 // on a split parent: children not yet deallocated

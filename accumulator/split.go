@@ -132,6 +132,7 @@ func (a *Accumulator) rebuild(b *Batch, rb protocol.RecordBatch, lo, hi int, seq
 		splitFrom:  b,
 		ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1,
 	}
+	c.refs.Store(1)
 	c.Result.parent = b.Result
 	c.builder.Reset(make([]byte, 0, size))
 	for _, r := range rb.Records[lo:hi] {

@@ -147,3 +147,17 @@ func (e *UnreachableError) Error() string {
 
 // Unwrap returns the connection's error.
 func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// InFlightError is the cause carried by a DeliveryTimeoutError when the
+// batch expired while a request carrying it to broker Node was still
+// unanswered (sent at Sent, Waited before it expired). The records may or
+// may not have been written.
+type InFlightError struct {
+	Node   int32
+	Sent   time.Time
+	Waited time.Duration
+}
+
+func (e *InFlightError) Error() string {
+	return fmt.Sprintf("sender: the request to broker %d was not answered within %v; the records may or may not have been written", e.Node, e.Waited.Round(time.Millisecond))
+}

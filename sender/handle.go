@@ -22,6 +22,7 @@ import (
 func (s *Sender) handle(r *inflight, now time.Time) {
 	s.finished(r)
 	s.requestDone(r, now)
+	defer s.releaseExpired(r)
 	if r.err != nil {
 		// The connection failed or timed out: the request may or may not
 		// have been written. Retry every batch (idempotence, when on, makes
@@ -41,9 +42,22 @@ func (s *Sender) handle(r *inflight, now time.Time) {
 func (s *Sender) finished(r *inflight) {
 	s.inflight[r.node]--
 	s.total--
+	delete(s.outstanding, r)
 	if s.mute != nil {
 		s.mute.unmute(r.batches)
 	}
+	// Batches that already failed at delivery.timeout.ms belong to their
+	// futures' callbacks now: nothing below may touch them.
+	kept := r.batches[:0]
+	for _, b := range r.batches {
+		if b.Expired {
+			r.expired = append(r.expired, b)
+			continue
+		}
+		kept = append(kept, b)
+	}
+	clear(r.batches[len(kept):])
+	r.batches = kept
 }
 
 // completeResponse matches a response's partitions to the request's
@@ -240,4 +254,43 @@ func (s *Sender) split(b *accumulator.Batch, kerr *protocol.Error) {
 		}
 		s.log.Debug("split a batch the broker found too large", "broker", LastNode(b), "topic", b.Topic, "partition", b.Partition, "records", n, "batches", len(children))
 	}
+}
+
+// expireInFlight fails the batches of outstanding requests that reached
+// delivery.timeout.ms, without waiting for the request to end, as the Java
+// Sender does (getExpiredInflightBatches). Such a batch may have been
+// written, so it is marked MaybeWritten: with idempotence its partition's
+// sequence becomes unresolved (Java markSequenceUnresolved) and no epoch
+// bump can make a resend of it a duplicate. Its memory stays pinned until
+// the request ends, because the connection may still be writing its bytes.
+func (s *Sender) expireInFlight(now time.Time) {
+	for r := range s.outstanding {
+		if now.Sub(r.oldest) < s.cfg.DeliveryTimeout {
+			continue
+		}
+		for _, b := range r.batches {
+			if b.Expired || now.Sub(b.Created()) < s.cfg.DeliveryTimeout {
+				continue
+			}
+			b.Expired, b.MaybeWritten = true, true
+			s.acc.Pin(b)
+			s.fail(b, &DeliveryTimeoutError{Topic: b.Topic, Partition: b.Partition, Timeout: s.cfg.DeliveryTimeout, Records: b.NumRecords(),
+				Last: &InFlightError{Node: r.node, Sent: r.sent, Waited: now.Sub(r.sent)}})
+		}
+	}
+}
+
+// releaseExpired ends the request's hold on its expired batches. An expired
+// batch the broker then acknowledged was written after all: the idempotence
+// state learns it (its partition's sequence is resolved).
+func (s *Sender) releaseExpired(r *inflight) {
+	for _, b := range r.expired {
+		if s.cfg.Producer != nil && r.err == nil && r.resp != nil {
+			if p := findPartition(r.resp, b.Topic, b.Partition); p != nil && protocol.KafkaError(p.ErrorCode, nil) == nil {
+				s.cfg.Producer.Acked(b)
+			}
+		}
+		s.acc.Unpin(b)
+	}
+	r.expired = nil
 }

@@ -94,6 +94,9 @@ type Sender struct {
 	inflight map[int32]int // requests outstanding per node
 	total    int           // requests outstanding in all
 	mute     *muteGate     // with max.in.flight=1: one batch per partition in flight; else nil
+	// outstanding holds every request written and not yet finished, for
+	// expiring in-flight batches at delivery.timeout.ms.
+	outstanding map[*inflight]struct{}
 }
 
 // inflight is one Produce request on the wire and its batches.
@@ -101,8 +104,12 @@ type inflight struct {
 	node    int32
 	batches []*accumulator.Batch
 	sent    time.Time
+	oldest  time.Time // the earliest creation time among batches
 	resp    *protocol.ProduceResponse
 	err     error
+	// expired holds the batches that failed at delivery.timeout.ms while
+	// the request was outstanding, moved out of batches when it finished.
+	expired []*accumulator.Batch
 }
 
 // New returns a sender. It does not start any goroutine.
@@ -122,6 +129,8 @@ func New(cfg Config, acc *accumulator.Accumulator, meta *metadata.Metadata, pool
 		force:     make(chan struct{}),
 		done:      make(chan struct{}),
 		inflight:  make(map[int32]int),
+
+		outstanding: make(map[*inflight]struct{}),
 	}
 	if cfg.MaxInFlight == 1 {
 		var inner accumulator.DrainGate
@@ -218,6 +227,7 @@ func (s *Sender) sendReady(now time.Time) time.Duration {
 	for _, b := range s.acc.Expire(now) {
 		s.fail(b, &DeliveryTimeoutError{Topic: b.Topic, Partition: b.Partition, Timeout: s.cfg.DeliveryTimeout, Records: b.NumRecords(), Last: s.holdCause(b, snap)})
 	}
+	s.expireInFlight(now)
 	if q, ok := s.cfg.Producer.(queueAborter); ok {
 		if err := q.AbortQueued(); err != nil {
 			for _, b := range s.acc.AbortAll() {
@@ -335,7 +345,13 @@ func (s *Sender) send(node int32, c *conn.Conn, batches []*accumulator.Batch, no
 		}
 		req.Topics[i].Partitions = append(req.Topics[i].Partitions, protocol.ProduceRequestPartition{Index: b.Partition, Records: b.Encoded()})
 	}
-	in := &inflight{node: node, batches: batches, sent: now}
+	in := &inflight{node: node, batches: batches, sent: now, oldest: now}
+	for _, b := range batches {
+		if b.Created().Before(in.oldest) {
+			in.oldest = b.Created()
+		}
+	}
+	s.outstanding[in] = struct{}{}
 	if s.cfg.Observer != nil {
 		s.cfg.Observer.RequestSent(node, batches, now)
 	}
@@ -382,11 +398,12 @@ func (s *Sender) abort(now time.Time) {
 			s.requestDone(r, now)
 			if r.err == nil {
 				s.completeResponse(r, now, false)
-				continue
+			} else {
+				for _, b := range r.batches {
+					s.fail(b, errors.Join(ErrClosedInFlight, r.err))
+				}
 			}
-			for _, b := range r.batches {
-				s.fail(b, errors.Join(ErrClosedInFlight, r.err))
-			}
+			s.releaseExpired(r)
 		}
 	}
 	// Appends that raced with Close may have queued more; appends waiting

@@ -1,0 +1,52 @@
+package sender_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tributary-go/tributary/accumulator"
+	"github.com/tributary-go/tributary/internal/conn"
+	"github.com/tributary-go/tributary/internal/fakebroker"
+	"github.com/tributary-go/tributary/protocol"
+	"github.com/tributary-go/tributary/sender"
+)
+
+// TestInFlightBatchExpiresAtDeliveryTimeout: the broker never answers and
+// the connection's request timeout is ten minutes, far beyond
+// delivery.timeout.ms. The batch must fail at delivery.timeout.ms while its
+// request is still outstanding (Java Sender.getExpiredInflightBatches),
+// with a cause saying it was in flight, and its memory must stay with the
+// request until that ends. Before, it waited for the request timeout: here
+// the wait would have outlasted hangLimit.
+func TestInFlightBatchExpiresAtDeliveryTimeout(t *testing.T) {
+	for _, idem := range []bool{false, true} {
+		t.Run(fmt.Sprint("idempotence=", idem), func(t *testing.T) {
+			log := produceLog{answer: func(int, int32, *protocol.ProduceRequest) fakebroker.Action {
+				return fakebroker.Action{Drop: true}
+			}}
+			e := newEnv(t, options{
+				idempotence: idem,
+				broker:      fakebroker.Config{Topics: map[string]int32{"t": 1}, Handler: log.handler},
+				sender:      sender.Config{DeliveryTimeout: 300 * time.Millisecond, RequestTimeout: 100 * time.Millisecond},
+				conn:        conn.Config{RequestTimeout: 10 * time.Minute},
+			})
+			total := e.acc.Pool().Total()
+			r := e.send("t", 0, "v")
+			e.flush()
+			_, err := r.wait(t)
+			require.ErrorIs(t, err, accumulator.ErrDeliveryTimeout)
+			var inflight *sender.InFlightError
+			require.ErrorAs(t, err, &inflight, "cause: %v", err)
+			assert.Equal(t, int32(0), inflight.Node)
+			assert.Equal(t, 1, log.count(), "sent once, then expired in flight")
+			assert.Less(t, e.acc.Pool().Available(), total, "the outstanding request still holds the batch's memory")
+
+			e.conns.CloseNode(0) // the request ends
+			waitFor(t, "the batch's memory back in the pool", func() bool { return e.acc.Pool().Available() == total })
+		})
+	}
+}
