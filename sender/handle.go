@@ -2,11 +2,12 @@ package sender
 
 // Response handling: every batch of a finished request ends in exactly one
 // of three ways, decided here on the sender goroutine: completed (acked),
-// re-enqueued for another attempt, or failed. Errors are classified as
-// KAFKA-FACTS.md lists them: retriable codes are retried with exponential
-// backoff until retries or delivery.timeout.ms run out, leader errors also
-// refresh metadata (at once from a KIP-951 hint when the broker sent one),
-// and everything else fails the batch.
+// re-enqueued for another attempt, or failed. Errors are classified as the
+// Java Sender.completeBatch does, by whether Kafka's Errors.java marks them
+// retriable (RetriableException): retriable codes are retried with
+// exponential backoff until retries or delivery.timeout.ms run out, leader
+// errors also refresh metadata (at once from a KIP-951 hint when the broker
+// sent one), and everything else fails the batch.
 
 import (
 	"context"

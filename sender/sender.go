@@ -13,7 +13,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -449,19 +448,12 @@ func partitionErr(snap *metadata.Snapshot, topic string, partition int32) error 
 	return nil
 }
 
-// backoff returns the retry delay for a batch's next attempt: exponential
-// from retry.backoff.ms, doubling per attempt up to retry.backoff.max.ms,
-// with ±20% jitter (KIP-580).
+// backoff returns the retry delay for a batch's next attempt, attempts
+// being the sends so far: retry.backoff.ms doubling per attempt up to
+// retry.backoff.max.ms, with ±20% jitter that never exceeds the maximum
+// (KIP-580). It is the one schedule every retry in the client uses.
 func (s *Sender) backoff(attempts int) time.Duration {
-	d := s.cfg.RetryBackoff
-	for i := 1; i < attempts && d < s.cfg.RetryBackoffMax; i++ {
-		d *= 2
-	}
-	if s.cfg.RetryBackoffMax > 0 && d > s.cfg.RetryBackoffMax {
-		d = s.cfg.RetryBackoffMax
-	}
-	jitter := 0.8 + 0.4*rand.Float64()
-	return time.Duration(float64(d) * jitter)
+	return conn.Backoff(attempts-1, s.cfg.RetryBackoff, s.cfg.RetryBackoffMax)
 }
 
 // snapshotLeaders adapts a metadata snapshot to accumulator.Leaders.
