@@ -91,7 +91,7 @@ func (c *completer) run(b *accumulator.Batch) {
 	for i, th := range b.Thunks() {
 		idx := int32(i)
 		md := recordMetadata(b.Topic, b.Partition, r, idx, th.Timestamp, th.KeySize, th.ValueSize)
-		err := r.RecordErr(idx)
+		err := recordErr(r, idx)
 		for _, ic := range c.interceptors {
 			c.safely("interceptor OnAcknowledgement", func() { ic.OnAcknowledgement(md, err) })
 		}
