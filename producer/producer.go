@@ -310,16 +310,22 @@ func (p *Producer) topic(ctx context.Context, name string, maxBlock time.Duratio
 	if t := p.meta.Use(name); t != nil && t.Err == nil && len(t.Partitions) > 0 {
 		return t, 0, nil
 	}
+	// Not cached yet: this is where a name is first seen, so check it
+	// here, off the hot path.
+	if err := validateTopic(name); err != nil {
+		return nil, 0, err
+	}
 	p.meta.Touch(name)
 	start := time.Now()
 	wctx, cancel := context.WithTimeout(ctx, maxBlock)
 	defer cancel()
 	t, err := p.meta.WaitForTopic(wctx, name)
-	p.met.Global.Add(metrics.MetadataWait, int64(time.Since(start)))
+	waited := time.Since(start)
+	p.met.Global.Add(metrics.MetadataWait, int64(waited))
 	if err != nil {
-		return nil, 0, fmt.Errorf("producer: no metadata for topic %q within max.block.ms=%v: %w", name, p.cfg.maxBlock, err)
+		return nil, 0, metadataError(ctx, name, p.cfg.maxBlock, waited, err)
 	}
-	return t, time.Since(start), nil
+	return t, waited, nil
 }
 
 // ackFailure tells interceptors about a record that failed before it was
