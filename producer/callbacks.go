@@ -10,8 +10,10 @@ package producer
 // buffer.memory instead of letting queued completions grow without bound.
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 
 	"github.com/tributary-go/tributary/accumulator"
@@ -28,18 +30,22 @@ type completer struct {
 	interceptors []Interceptor
 	log          *slog.Logger
 
-	mu     sync.Mutex
-	queues map[topicPartition]*ackQueue // guarded by mu
-	wg     sync.WaitGroup               // one per running drain goroutine
+	mu      sync.Mutex
+	queues  map[topicPartition]*ackQueue // guarded by mu
+	running int                          // guarded by mu: drain goroutines alive
+	idle    chan struct{}                // guarded by mu: closed when running drops to 0
 }
 
 type ackQueue struct {
 	batches []*accumulator.Batch // guarded by completer.mu
 	running bool                 // a drain goroutine owns the queue; guarded by completer.mu
+	goid    uint64               // the drain goroutine's id, 0 until it has started; guarded by completer.mu
 }
 
 func newCompleter(acc *accumulator.Accumulator, interceptors []Interceptor, log *slog.Logger) *completer {
-	return &completer{acc: acc, interceptors: interceptors, log: log, queues: make(map[topicPartition]*ackQueue)}
+	idle := make(chan struct{})
+	close(idle)
+	return &completer{acc: acc, interceptors: interceptors, log: log, queues: make(map[topicPartition]*ackQueue), idle: idle}
 }
 
 // onComplete is the accumulator's OnComplete hook, called by the sender
@@ -59,7 +65,10 @@ func (c *completer) onComplete(b *accumulator.Batch) {
 	q.batches = append(q.batches, b)
 	if !q.running {
 		q.running = true
-		c.wg.Add(1)
+		if c.running == 0 {
+			c.idle = make(chan struct{})
+		}
+		c.running++
 		go c.drain(tp, q)
 	}
 	c.mu.Unlock()
@@ -67,12 +76,18 @@ func (c *completer) onComplete(b *accumulator.Batch) {
 
 // drain runs the queue's batches until it is empty, then exits.
 func (c *completer) drain(tp topicPartition, q *ackQueue) {
-	defer c.wg.Done()
+	id := goid()
+	c.mu.Lock()
+	q.goid = id
+	c.mu.Unlock()
 	for {
 		c.mu.Lock()
 		if len(q.batches) == 0 {
 			q.running = false
 			delete(c.queues, tp)
+			if c.running--; c.running == 0 {
+				close(c.idle)
+			}
 			c.mu.Unlock()
 			return
 		}
@@ -112,5 +127,52 @@ func (c *completer) safely(what string, fn func()) {
 	fn()
 }
 
-// wait blocks until every queued callback has run.
-func (c *completer) wait() { c.wg.Wait() }
+// wait blocks until every queued callback has run or ctx ends, and then
+// returns ctx's error. A callback that never returns holds it only until
+// then; its goroutine finishes its queue whenever the callback returns.
+func (c *completer) wait(ctx context.Context) error {
+	c.mu.Lock()
+	idle := c.idle
+	c.mu.Unlock()
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// inCallback reports whether the calling goroutine is one of the drain
+// goroutines, that is, whether it is running inside a callback or an
+// interceptor's OnAcknowledgement.
+func (c *completer) inCallback() bool {
+	id := goid()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, q := range c.queues {
+		if q.running && q.goid == id {
+			return true
+		}
+	}
+	return false
+}
+
+// goid returns the calling goroutine's id, read from the header of its
+// stack trace ("goroutine 42 [running]:"). Go has no other way to ask
+// "am I that goroutine?", which Close needs to notice a call from a
+// callback (Java's KafkaProducer.close compares the current thread with
+// its I/O thread). It costs about a microsecond: each drain goroutine
+// calls it once when it starts, and Close once.
+func goid() uint64 {
+	var buf [40]byte
+	n := runtime.Stack(buf[:], false)
+	const prefix = "goroutine "
+	var id uint64
+	for _, ch := range buf[len(prefix):n] {
+		if ch < '0' || ch > '9' {
+			break
+		}
+		id = id*10 + uint64(ch-'0')
+	}
+	return id
+}

@@ -163,15 +163,19 @@ func (e *PartitionError) Error() string {
 // Is matches ErrInvalidPartition.
 func (e *PartitionError) Is(target error) bool { return target == ErrInvalidPartition }
 
-// CloseError reports a Close whose context ended before everything was
-// delivered; the abandoned records failed with errors matching ErrClosed.
+// CloseError reports a Close that did not deliver everything: its context
+// ended first, or it was called from a callback and did not wait. The
+// abandoned records failed with errors matching ErrClosed.
 type CloseError struct {
-	Err error // the context's error
+	Err error // the context's error, or one saying Close ran in a callback
 }
 
 func (e *CloseError) Error() string {
-	return fmt.Sprintf("producer: close did not finish delivering: %v; undelivered records failed", e.Err)
+	return fmt.Sprintf("producer: Close stopped before delivering everything (%v); the undelivered records failed", e.Err)
 }
+
+// errCloseInCallback is CloseError.Err for a Close called from a callback.
+var errCloseInCallback = errors.New("it was called from a callback, so it did not wait")
 
 // Unwrap returns the context's error.
 func (e *CloseError) Unwrap() error { return e.Err }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,9 +40,10 @@ type Producer struct {
 	met   *metrics.Registry   // counters behind Metrics; written by the sender and the facade
 
 	appendObs partitioner.AppendObserver // part's optional hook, or nil
-	closed    atomic.Bool
-	closeOnce sync.Once
-	closeErr  error
+	closed    atomic.Bool                // Send and PartitionsFor fail with ErrClosed
+	closing   atomic.Bool                // set by the first Close
+	closeDone chan struct{}              // closed when the first Close returns
+	closeErr  error                      // written by the first Close before closeDone closes
 }
 
 // New returns a producer configured by opts. It validates the settings and
@@ -88,7 +88,7 @@ func newProducer(c *config) (*Producer, error) {
 		}
 	}
 
-	p := &Producer{cfg: c, clock: clock.NewCoarse(), met: metrics.NewRegistry(time.Now(), metrics.DefaultSample)}
+	p := &Producer{cfg: c, clock: clock.NewCoarse(), met: metrics.NewRegistry(time.Now(), metrics.DefaultSample), closeDone: make(chan struct{})}
 	p.pool = accumulator.NewBufferPool(c.bufferMemory, max(c.batchSize, 1))
 	p.met.Mirror(metrics.BufferWait, func() int64 { return int64(p.pool.WaitTime()) })
 	p.acc = accumulator.New(accumulator.Config{
@@ -389,29 +389,60 @@ func (p *Producer) PartitionsFor(ctx context.Context, topic string) ([]Partition
 // effort within ctx), sends everything buffered and in flight,
 // runs the remaining callbacks, and releases every goroutine and
 // connection. If ctx ends first, records not yet delivered fail with an
-// error matching ErrClosed and Close returns a *CloseError. After Close,
-// Send fails with ErrClosed. Close blocks; calling it again returns the
-// first call's result.
+// error matching ErrClosed and Close returns a *CloseError; a callback
+// still running then is not waited for (its goroutine finishes its queue
+// when it returns). After Close, Send fails with ErrClosed.
+//
+// Close blocks. Calling it again waits for the first call (or for its own
+// ctx) and returns the first call's result. Called from a Callback or an
+// interceptor's OnAcknowledgement, which run on goroutines Close would
+// otherwise wait for, Close does not wait at all, like Java's
+// KafkaProducer.close from its I/O thread (a zero timeout): whatever is
+// not yet delivered fails with ErrClosed at once, and Close returns a
+// *CloseError saying it did not wait; a second Close from a callback while
+// another is in progress returns nil at once.
 func (p *Producer) Close(ctx context.Context) error {
-	p.closeOnce.Do(func() {
-		p.closed.Store(true)
-		p.abortOnClose(ctx)
-		err := p.snd.Close(ctx)
-		p.cmp.wait()
-		if p.idem != nil {
-			p.idem.Close()
+	fromCallback := p.cmp.inCallback()
+	if !p.closing.CompareAndSwap(false, true) {
+		if fromCallback {
+			return nil
 		}
-		if p.txn != nil {
-			p.txn.Close()
+		select {
+		case <-p.closeDone:
+			return p.closeErr
+		case <-ctx.Done():
+			return &CloseError{Err: ctx.Err()}
 		}
-		p.meta.Close()
-		p.conns.Close()
-		p.pool.Close()
-		p.clock.Stop()
-		if err != nil {
-			p.closeErr = &CloseError{Err: err}
+	}
+	defer close(p.closeDone)
+	if fromCallback {
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		cancel(errCloseInCallback)
+		p.cfg.logger.Warn("producer: Close called from a callback; closing without waiting, as Java does from its I/O thread")
+	}
+	p.closed.Store(true)
+	p.abortOnClose(ctx)
+	err := p.snd.Close(ctx)
+	if werr := p.cmp.wait(ctx); err == nil {
+		err = werr
+	}
+	if p.idem != nil {
+		p.idem.Close()
+	}
+	if p.txn != nil {
+		p.txn.Close()
+	}
+	p.meta.Close()
+	p.conns.Close()
+	p.pool.Close()
+	p.clock.Stop()
+	if err != nil {
+		if fromCallback {
+			err = errCloseInCallback
 		}
-	})
+		p.closeErr = &CloseError{Err: err}
+	}
 	return p.closeErr
 }
 
