@@ -74,6 +74,9 @@ type Metadata struct {
 	lastAttempt time.Time     // guarded by mu
 	lastSuccess time.Time     // guarded by mu
 	lastErr     error         // guarded by mu: the last fetch error; nil after a success
+	failSince   time.Time     // guarded by mu: first failure of the current run
+	failLogged  time.Time     // guarded by mu: last warning about failing refreshes
+	logEvery    time.Duration // how often to repeat that refreshes keep failing; set by New (tests shorten it)
 	started     bool          // guarded by mu
 	closed      bool          // guarded by mu
 
@@ -119,6 +122,8 @@ func New(cfg Config, f Fetcher) *Metadata {
 		wake:    make(chan struct{}, 1),
 		quit:    make(chan struct{}),
 		done:    make(chan struct{}),
+
+		logEvery: 30 * time.Second,
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.snap.Store(emptySnapshot)
