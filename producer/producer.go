@@ -89,6 +89,11 @@ func newProducer(c *config) (*Producer, error) {
 	}
 
 	p := &Producer{cfg: c, clock: clock.NewCoarse(), met: metrics.NewRegistry(time.Now(), metrics.DefaultSample), closeDone: make(chan struct{})}
+	// The pipeline is built in the order a record travels it (see
+	// lifecycle.go); nothing below refers to a part built after it.
+
+	// Send appends records into per-partition batches, drawing memory
+	// from the pool.
 	p.pool = accumulator.NewBufferPool(c.bufferMemory, max(c.batchSize, 1))
 	p.met.Mirror(metrics.BufferWait, func() int64 { return int64(p.pool.WaitTime()) })
 	p.acc = accumulator.New(accumulator.Config{
@@ -97,10 +102,22 @@ func newProducer(c *config) (*Producer, error) {
 		Linger:          c.linger,
 		DeliveryTimeout: c.deliveryTimeout,
 		Compressor:      cmpr,
-		OnComplete:      func(b *accumulator.Batch) { p.cmp.onComplete(b) },
 	}, p.pool)
+	// A completed batch's callbacks run here, then its memory goes back
+	// to the accumulator.
 	p.cmp = newCompleter(p.acc, c.interceptors, log)
 
+	// wake is the sender loop's wake-up channel. It is made first so that
+	// the parts that signal it (the connection pool when a dial ends,
+	// idempotence when a producer id arrives) can be built before the
+	// sender itself.
+	wake := make(chan struct{}, 1)
+	signal := func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
 	ccfg := &conn.Config{
 		ClientID:            c.clientID,
 		SoftwareName:        "tributary",
@@ -114,12 +131,7 @@ func newProducer(c *config) (*Producer, error) {
 		Logger:              log,
 	}
 	applySecurity(ccfg, c)
-	var snd *sender.Sender
-	p.conns = conn.NewPool(ccfg, func() {
-		if snd != nil {
-			snd.ConnReady()
-		}
-	})
+	p.conns = conn.NewPool(ccfg, signal)
 	fetcher := metadata.NewPoolFetcher(p.conns, c.bootstrap)
 	p.meta = metadata.New(metadata.Config{
 		MaxAge:                 c.metadataMaxAge,
@@ -159,21 +171,24 @@ func newProducer(c *config) (*Producer, error) {
 		Load:            load,
 		Logger:          log,
 		Observer:        &observer{reg: p.met, hooks: newHookSet(c.hooks), log: log},
+		OnComplete:      p.cmp.onComplete,
+		Wake:            wake,
 	}
 	if c.transactionalID != "" { // validate ensured idempotence
-		p.txn = newTxnManager(c, fetcher, p.conns, p, func() { snd.Wake() })
+		p.txn = newTxnManager(c, fetcher, p.conns, p, signal)
 		scfg.Producer = p.txn
 		scfg.TransactionalID = &c.transactionalID
 	} else if c.idempotence {
 		p.idem = sender.NewIdempotence(func(ctx context.Context, id int64, epoch int16) (int64, int16, error) {
 			return initProducerID(ctx, fetcher, c, id, epoch)
-		}, func() { snd.Wake() }, func(attempt int) time.Duration {
+		}, signal, func(attempt int) time.Duration {
 			return conn.Backoff(attempt, c.retryBackoff, c.retryBackoffMax)
 		})
 		scfg.Producer = p.idem
 	}
-	snd = sender.New(scfg, p.acc, p.meta, p.conns)
-	p.snd = snd
+	// The sender drains ready batches into Produce requests and hands each
+	// completed batch to the completer.
+	p.snd = sender.New(scfg, p.acc, p.meta, p.conns)
 	p.meta.Start()
 	p.snd.Start()
 	return p, nil

@@ -1,13 +1,32 @@
 package producer
 
-// Completion runs per-record callbacks and interceptor acknowledgements off
-// the sender goroutine. Each partition gets a serial queue, drained by a
-// goroutine that exists only while the queue is non-empty: callbacks of one
-// partition run in offset order (as in Java), a slow callback delays only
-// its own partition, and an idle producer has no completion goroutines.
-// A batch's memory returns to the buffer pool only after its callbacks ran,
-// so a callback that never returns eventually applies back-pressure through
-// buffer.memory instead of letting queued completions grow without bound.
+// A record's life, from Send to its callback, in the order newProducer
+// builds the parts:
+//
+//  1. Send (producer.go) runs the interceptors' OnSend, finds the topic's
+//     metadata (waiting at most max.block.ms), picks the partition and
+//     appends the record to its partition's open batch
+//     (accumulator.Append), whose memory comes from the BufferPool. The
+//     record's Future is a Handle into the batch's shared Result.
+//  2. The sender goroutine (sender.Sender) drains ready batches (full, or
+//     past linger.ms, or flushed) into one Produce request per broker,
+//     retries what may be retried, and records each batch's outcome
+//     (Batch.Complete). It then hands the batch to the completer below
+//     (sender.Config.OnComplete) and forgets it.
+//  3. The completer runs the records' callbacks and the interceptors'
+//     OnAcknowledgement on a goroutine per partition, then calls
+//     accumulator.Deallocate, which publishes the outcome to the Futures
+//     (so Get returns after the callbacks, as in Java) and returns the
+//     batch's memory to the pool.
+//
+// Completion runs off the sender goroutine. Each partition gets a serial
+// queue, drained by a goroutine that exists only while the queue is
+// non-empty: callbacks of one partition run in offset order (as in Java),
+// a slow callback delays only its own partition, and an idle producer has
+// no completion goroutines. A batch's memory returns to the buffer pool
+// only after its callbacks ran, so a callback that never returns
+// eventually applies back-pressure through buffer.memory instead of
+// letting queued completions grow without bound.
 
 import (
 	"context"
@@ -48,8 +67,8 @@ func newCompleter(acc *accumulator.Accumulator, interceptors []Interceptor, log 
 	return &completer{acc: acc, interceptors: interceptors, log: log, queues: make(map[topicPartition]*ackQueue), idle: idle}
 }
 
-// onComplete is the accumulator's OnComplete hook, called by the sender
-// goroutine once a batch's result is published. It never blocks.
+// onComplete is the sender's OnComplete hook, called by the sender
+// goroutine once a batch's outcome is recorded. It never blocks.
 func (c *completer) onComplete(b *accumulator.Batch) {
 	if !b.HasAcks() && len(c.interceptors) == 0 {
 		c.acc.Deallocate(b)
