@@ -198,9 +198,11 @@ func newProducer(c *config) (*Producer, error) {
 // waiting (at most max.block.ms, or until ctx ends) for the topic's
 // metadata and for buffer memory. ctx bounds only that blocking phase: once
 // Send returns, the record is delivered or fails under delivery.timeout.ms,
-// whatever happens to ctx. Misuse (closed producer, empty topic, a record
-// over max.request.size or buffer.memory, an unknown topic) resolves the
-// Future with an error at once. Send is safe for concurrent use; rec and
+// whatever happens to ctx. Misuse (closed producer, empty or invalid topic
+// name, a record over max.request.size or buffer.memory) resolves the
+// Future with an error at once; so does a topic the broker rejected, and
+// one whose metadata did not come within max.block.ms once that passed
+// (see the package documentation's Errors). Send is safe for concurrent use; rec and
 // its byte slices may be reused once it returns.
 func (p *Producer) Send(ctx context.Context, rec *Record) *Future {
 	f := &Future{}
