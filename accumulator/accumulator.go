@@ -29,9 +29,10 @@ type Config struct {
 	// Compressor encodes batches (compression.type); nil for none.
 	Compressor *compress.Compressor
 	// OnComplete, if set, is called by whoever completes a batch (the
-	// sender) after its Result is published. It takes over the batch and
-	// must eventually call Deallocate. When nil, the accumulator
-	// deallocates at once.
+	// sender) after Complete recorded its outcome. It takes over the
+	// batch and must eventually call Deallocate, which publishes the
+	// outcome to the futures. When nil, the accumulator deallocates at
+	// once.
 	OnComplete func(*Batch)
 	// Now returns the current time; nil means time.Now. Tests pass a fake
 	// clock.
@@ -248,10 +249,16 @@ func (a *Accumulator) track(b *Batch) {
 	a.incMu.Unlock()
 }
 
-// Deallocate returns a completed batch's memory to the pool. It is called
-// once per batch, after its callbacks ran. A batch split from a larger one
+// Deallocate publishes a completed batch's Result to its futures and
+// returns its memory to the pool. It is called once per batch, after its
+// callbacks ran. A batch split from a larger one
 // releases the larger one once all its halves are released.
 func (a *Accumulator) Deallocate(b *Batch) {
+	// Publish the outcome Complete recorded (a split parent's Result was
+	// published already, by its last child's).
+	if !b.Result.IsDone() {
+		b.Result.complete()
+	}
 	a.incMu.Lock()
 	_, tracked := a.incomplete[b]
 	delete(a.incomplete, b)

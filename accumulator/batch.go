@@ -247,11 +247,13 @@ func (b *Batch) Restamp(producerID int64, epoch int16, baseSequence int32) error
 	return nil
 }
 
-// Complete publishes the batch's outcome to its futures. It must be called
-// exactly once per batch, by the batch's owner (the sender); per-record
-// callbacks and Deallocate are the caller's next step.
+// Complete records the batch's outcome. It must be called exactly once per
+// batch, by the batch's owner (the sender); per-record callbacks and
+// Deallocate are the caller's next step. The Result's Done channel closes
+// in Deallocate, after the callbacks ran, as Java's ProduceRequestResult
+// is set, fires its callbacks, and only then counts down the latch that
+// Future.get waits on (ProducerBatch.completeFutureAndFireCallbacks).
 func (b *Batch) Complete(baseOffset, logAppendTime int64, err error, recordErrs map[int32]error) {
 	r := b.Result
 	r.BaseOffset, r.LogAppendTime, r.Err, r.RecordErrors = baseOffset, logAppendTime, err, recordErrs
-	r.complete()
 }

@@ -23,8 +23,11 @@
 //     carry retriable errors, with exponential retry backoff after failures;
 //   - a topic unknown to the cluster (UNKNOWN_TOPIC_OR_PARTITION, auto
 //     creation off) is waited for until the caller's deadline, then reported
-//     as a [*TopicError] matching [ErrUnknownTopic]; a non-retriable topic
-//     error such as TOPIC_AUTHORIZATION_FAILED is reported at once;
+//     as a [*WaitError] matching [ErrUnknownTopic] and carrying the last
+//     cause (a [*SilentBrokerError] when a fetch is still unanswered); a
+//     non-retriable topic error such as TOPIC_AUTHORIZATION_FAILED, or a
+//     refused authentication, is reported at once as a [*TopicError];
+//     after Close the wait fails with [ErrClosed];
 //   - leader epochs never go backwards: partition data with an older epoch
 //     than already known is ignored, whether it comes from a Metadata
 //     response or a Produce leader hint.

@@ -32,6 +32,10 @@ type PoolFetcher struct {
 	mu      sync.Mutex
 	brokers []Broker // guarded by mu: from the last response
 	next    int      // guarded by mu: rotation start
+	// What the latest Fetch is waiting on, for WaitForTopic's error when
+	// a broker stays silent; guarded by mu, empty addr when nothing.
+	waitAddr, waitFor string
+	waitSince         time.Time
 }
 
 // NewPoolFetcher returns a fetcher that uses pool and starts from the
@@ -44,7 +48,8 @@ func NewPoolFetcher(pool *conn.Pool, bootstrap []string) *PoolFetcher {
 // Fetch implements Fetcher. It blocks until the response arrives, the
 // connection fails, or ctx ends.
 func (f *PoolFetcher) Fetch(ctx context.Context, topics []string, allowAutoCreate bool) (*protocol.MetadataResponse, error) {
-	c, err := f.pick(ctx)
+	defer f.waiting("", "")
+	c, err := f.pick(ctx, true)
 	if err != nil {
 		return nil, err
 	}
@@ -58,8 +63,12 @@ func (f *PoolFetcher) Fetch(ctx context.Context, topics []string, allowAutoCreat
 	for i := range topics {
 		req.Topics[i].Name = &topics[i]
 	}
+	f.waiting(c.Addr(), "the Metadata request")
 	r, err := c.Do(ctx, req)
 	if err != nil {
+		if namesBroker(err) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("metadata: fetch from %s: %w", c.Addr(), err)
 	}
 	resp := r.(*protocol.MetadataResponse)
@@ -75,6 +84,32 @@ func (f *PoolFetcher) Fetch(ctx context.Context, topics []string, allowAutoCreat
 	return resp, nil
 }
 
+// namesBroker reports whether a connection error already names the broker
+// address, so that wrapping it again would repeat it.
+func namesBroker(err error) bool {
+	var rt *conn.RequestTimeoutError
+	var op *conn.OpError
+	var de *conn.DialError
+	return errors.As(err, &rt) || errors.As(err, &op) || errors.As(err, &de)
+}
+
+// waiting records what the latest Fetch waits on; addr "" clears it.
+func (f *PoolFetcher) waiting(addr, what string) {
+	f.mu.Lock()
+	f.waitAddr, f.waitFor, f.waitSince = addr, what, time.Now()
+	f.mu.Unlock()
+}
+
+// stalled implements stallReporter.
+func (f *PoolFetcher) stalled(now time.Time) *SilentBrokerError {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.waitAddr == "" {
+		return nil
+	}
+	return &SilentBrokerError{Addr: f.waitAddr, Waiting: f.waitFor, For: now.Sub(f.waitSince)}
+}
+
 // candidate is a node the fetcher may use.
 type candidate struct {
 	id   int32
@@ -82,7 +117,8 @@ type candidate struct {
 }
 
 // pick returns a connection to the broker to ask.
-func (f *PoolFetcher) pick(ctx context.Context) (*conn.Conn, error) {
+// When record is set, it notes the broker it waits on (for stalled).
+func (f *PoolFetcher) pick(ctx context.Context, record bool) (*conn.Conn, error) {
 	f.mu.Lock()
 	known := f.brokers
 	start := f.next
@@ -132,6 +168,9 @@ func (f *PoolFetcher) pick(ctx context.Context) (*conn.Conn, error) {
 		}
 		cd = soonest // Get waits out its backoff
 	}
+	if record {
+		f.waiting(cd.addr, "connection setup")
+	}
 	return f.pool.Get(ctx, cd.id, cd.addr, conn.PurposeControl)
 }
 
@@ -139,4 +178,4 @@ func (f *PoolFetcher) pick(ctx context.Context) (*conn.Conn, error) {
 // chosen as for a Metadata request, for requests any broker can answer
 // (InitProducerId for an idempotent producer, FindCoordinator). It blocks
 // until connected or ctx ends.
-func (f *PoolFetcher) Conn(ctx context.Context) (*conn.Conn, error) { return f.pick(ctx) }
+func (f *PoolFetcher) Conn(ctx context.Context) (*conn.Conn, error) { return f.pick(ctx, false) }

@@ -3,7 +3,6 @@ package metadata
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"maps"
 	"sync"
@@ -75,6 +74,9 @@ type Metadata struct {
 	lastAttempt time.Time     // guarded by mu
 	lastSuccess time.Time     // guarded by mu
 	lastErr     error         // guarded by mu: the last fetch error; nil after a success
+	failSince   time.Time     // guarded by mu: first failure of the current run
+	failLogged  time.Time     // guarded by mu: last warning about failing refreshes
+	logEvery    time.Duration // how often to repeat that refreshes keep failing; set by New (tests shorten it)
 	started     bool          // guarded by mu
 	closed      bool          // guarded by mu
 
@@ -120,6 +122,8 @@ func New(cfg Config, f Fetcher) *Metadata {
 		wake:    make(chan struct{}, 1),
 		quit:    make(chan struct{}),
 		done:    make(chan struct{}),
+
+		logEvery: 30 * time.Second,
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.snap.Store(emptySnapshot)
@@ -222,9 +226,10 @@ func (m *Metadata) trackLocked(topic string) *topicUse {
 
 // WaitForTopic returns the topic's metadata once it has partitions,
 // tracking the topic and requesting a refresh if it is not known. It blocks
-// until then or until ctx ends, and then returns a *TopicError whose Err
-// matches ErrUnknownTopic and ctx's error (and the last error seen for the
-// topic or the last fetch error, if any). A non-retriable error for the
+// until then or until ctx ends, and then returns a *WaitError matching
+// ErrUnknownTopic and ctx's error (and the last error seen for the topic or
+// the last fetch error, if any). After Close it returns ErrClosed. A
+// non-retriable error for the
 // topic, such as TOPIC_AUTHORIZATION_FAILED or INVALID_TOPIC_EXCEPTION, is
 // returned at once as a *TopicError, and so is a last fetch error matching
 // conn.ErrAuthentication (SASL refused, TLS trust failed). It is safe for
@@ -251,7 +256,7 @@ func (m *Metadata) WaitForTopic(ctx context.Context, topic string) (*Topic, erro
 		changed, closed, lastErr := m.changed, m.closed, m.lastErr
 		m.mu.Unlock()
 		if closed {
-			return nil, &TopicError{Topic: topic, Err: ErrClosed}
+			return nil, ErrClosed
 		}
 		// Load after taking changed: a publication after this point
 		// closes the channel we wait on.
@@ -281,15 +286,24 @@ func (m *Metadata) WaitForTopic(ctx context.Context, topic string) (*Topic, erro
 
 // timeoutError builds WaitForTopic's error for a wait that ran out.
 func (m *Metadata) timeoutError(topic string, t *Topic, fetchErr, ctxErr error, waited time.Duration) error {
-	cause := fetchErr
+	last := fetchErr
 	if t != nil && t.Err != nil {
-		cause = t.Err
+		last = t.Err
 	}
-	err := fmt.Errorf("%w after %v: %w", ErrUnknownTopic, waited.Round(time.Millisecond), ctxErr)
-	if cause != nil {
-		err = fmt.Errorf("%w after %v (last error: %w): %w", ErrUnknownTopic, waited.Round(time.Millisecond), cause, ctxErr)
+	if last == nil {
+		if sr, ok := m.fetcher.(stallReporter); ok {
+			if se := sr.stalled(time.Now()); se != nil {
+				last = se
+			}
+		}
 	}
-	return &TopicError{Topic: topic, Err: err}
+	return &WaitError{Topic: topic, Waited: waited, Last: last, Ctx: ctxErr}
+}
+
+// stallReporter is implemented by fetchers that can say which broker a
+// fetch in progress is waiting on (*PoolFetcher).
+type stallReporter interface {
+	stalled(now time.Time) *SilentBrokerError
 }
 
 // RequestUpdate asks for a refresh soon. Requests coalesce: any number made

@@ -53,7 +53,7 @@ func TestWaitForUnknownTopicTimesOut(t *testing.T) {
 	cl := newCluster(t)
 	m, _ := newKfakeMetadata(t, cl, Config{RetryBackoff: 10 * time.Millisecond, RetryBackoffMax: 50 * time.Millisecond})
 	_, err := m.WaitForTopic(ctxFor(t, 300*time.Millisecond), "nope")
-	var te *TopicError
+	var te *WaitError
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, "nope", te.Topic)
 	assert.ErrorIs(t, err, ErrUnknownTopic)

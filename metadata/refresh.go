@@ -1,6 +1,7 @@
 package metadata
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -90,13 +91,22 @@ func (m *Metadata) refresh() {
 		m.lastErr = err
 		m.want = true
 		m.notifyLocked()
-		level := m.log.Debug
-		if m.failures == 1 || m.failures%10 == 0 {
-			level = m.log.Warn
+		// The first failure warns, then at most one line per logEvery
+		// while refreshes keep failing (the pool logs each broker alike).
+		msg, level := "metadata refresh failed", m.log.Debug
+		switch {
+		case m.failures == 1:
+			m.failSince, m.failLogged, level = now, now, m.log.Warn
+		case now.Sub(m.failLogged) >= m.logEvery:
+			m.failLogged, level = now, m.log.Warn
+			msg = fmt.Sprintf("metadata refresh still failing after %d attempts", m.failures)
 		}
-		level("metadata refresh failed", "topics", len(topics), "failures", m.failures,
+		level(msg, "topics", len(topics), "failures", m.failures,
 			"retry_in", m.retryAt.Sub(now).Round(time.Millisecond), "err", err)
 		return
+	}
+	if m.failures > 0 {
+		m.log.Info("metadata refresh succeeded again", "failed_attempts", m.failures, "failing_for", now.Sub(m.failSince).Round(time.Millisecond))
 	}
 
 	next, retry := buildSnapshot(m.snap.Load(), resp, topics, now)

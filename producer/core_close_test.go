@@ -58,15 +58,3 @@ func TestCloseWithManyOutstandingRequestsReturns(t *testing.T) {
 		require.Error(t, err, "record %d", i)
 	}
 }
-
-// waitFor polls cond every few milliseconds for up to 30 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}

@@ -28,11 +28,32 @@
 //
 // # Errors
 //
-// Misuse fails at once: [ErrClosed], [ErrNoTopic], [*PartitionError], a
-// record over max.request.size or buffer.memory
-// (accumulator.RecordTooLargeError), an unknown topic after max.block.ms.
-// Delivery failures resolve the future with the sender's typed errors,
-// which wrap Kafka's (compare with errors.Is against protocol.Err*).
+// Every error says what happened in one sentence, with the setting that
+// applies, and matches a documented sentinel with errors.Is:
+//
+//   - Misuse fails Send at once: [ErrNilRecord], [ErrNoTopic],
+//     [*InvalidTopicError] ([ErrInvalidTopic]; Kafka's rule is 1 to 249
+//     characters of [a-zA-Z0-9._-], not "." or ".."), [*PartitionError]
+//     ([ErrInvalidPartition]), a record over max.request.size or
+//     buffer.memory (accumulator.RecordTooLargeError).
+//   - Waiting for a topic's metadata ends in one of four ways: Close
+//     ended it ([ErrClosed]); the caller's ctx ended (ctx.Err());
+//     max.block.ms passed ([*MetadataTimeoutError], [ErrMetadataTimeout],
+//     which never matches context.DeadlineExceeded, with the last cause:
+//     the broker's answer, or a broker named by address that did not
+//     answer within request.timeout.ms or
+//     socket.connection.setup.timeout.ms); the broker rejected the topic
+//     (the Kafka error, e.g. protocol.ErrTopicAuthorizationFailed).
+//   - Refused credentials or TLS trust fail at once with an error matching
+//     [ErrAuthentication] ([*AuthError], also matching
+//     protocol.ErrSASLAuthenticationFailed, or [*TLSError]), never a
+//     metadata timeout, and never showing a password.
+//   - Delivery failures resolve the future with the sender's typed errors,
+//     which wrap Kafka's (compare with errors.Is against protocol.Err*).
+//   - Every record Close abandons fails with an error matching
+//     [ErrClosed]: "producer: closed before the record was sent" or
+//     "producer: closed while its request was in flight; it may have been
+//     written"; Close then returns a [*CloseError].
 //
 // # Metrics, hooks and logs
 //
@@ -53,6 +74,9 @@
 //
 // A Producer is safe for concurrent use. Callbacks of one partition run in
 // order on a goroutine of their own, so a slow callback never stalls the
-// sender or other partitions. [Producer.Close] delivers what is buffered,
-// then releases every goroutine.
+// sender or other partitions; [Future.Get] returns after the record's
+// callbacks and interceptors ran, as in Java. [Producer.Close] delivers
+// what is buffered, then releases every goroutine; its wait for callbacks
+// is bounded by its context, and called from a callback it closes without
+// waiting (Java's zero timeout from the I/O thread).
 package producer

@@ -66,7 +66,7 @@ func (f *Future) Get(ctx context.Context) (RecordMetadata, error) {
 		// A split may have moved the record to another batch; its result
 		// was published before this one closed.
 		if r2, idx := f.h.Result(); r2 == r || r2.IsDone() {
-			return f.metadata(r2, idx), r2.RecordErr(idx)
+			return f.metadata(r2, idx), recordErr(r2, idx)
 		}
 	}
 }

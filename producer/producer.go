@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,9 +40,10 @@ type Producer struct {
 	met   *metrics.Registry   // counters behind Metrics; written by the sender and the facade
 
 	appendObs partitioner.AppendObserver // part's optional hook, or nil
-	closed    atomic.Bool
-	closeOnce sync.Once
-	closeErr  error
+	closed    atomic.Bool                // Send and PartitionsFor fail with ErrClosed
+	closing   atomic.Bool                // set by the first Close
+	closeDone chan struct{}              // closed when the first Close returns
+	closeErr  error                      // written by the first Close before closeDone closes
 }
 
 // New returns a producer configured by opts. It validates the settings and
@@ -88,7 +88,12 @@ func newProducer(c *config) (*Producer, error) {
 		}
 	}
 
-	p := &Producer{cfg: c, clock: clock.NewCoarse(), met: metrics.NewRegistry(time.Now(), metrics.DefaultSample)}
+	p := &Producer{cfg: c, clock: clock.NewCoarse(), met: metrics.NewRegistry(time.Now(), metrics.DefaultSample), closeDone: make(chan struct{})}
+	// The pipeline is built in the order a record travels it (see
+	// lifecycle.go); nothing below refers to a part built after it.
+
+	// Send appends records into per-partition batches, drawing memory
+	// from the pool.
 	p.pool = accumulator.NewBufferPool(c.bufferMemory, max(c.batchSize, 1))
 	p.met.Mirror(metrics.BufferWait, func() int64 { return int64(p.pool.WaitTime()) })
 	p.acc = accumulator.New(accumulator.Config{
@@ -97,10 +102,22 @@ func newProducer(c *config) (*Producer, error) {
 		Linger:          c.linger,
 		DeliveryTimeout: c.deliveryTimeout,
 		Compressor:      cmpr,
-		OnComplete:      func(b *accumulator.Batch) { p.cmp.onComplete(b) },
 	}, p.pool)
+	// A completed batch's callbacks run here, then its memory goes back
+	// to the accumulator.
 	p.cmp = newCompleter(p.acc, c.interceptors, log)
 
+	// wake is the sender loop's wake-up channel. It is made first so that
+	// the parts that signal it (the connection pool when a dial ends,
+	// idempotence when a producer id arrives) can be built before the
+	// sender itself.
+	wake := make(chan struct{}, 1)
+	signal := func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
 	ccfg := &conn.Config{
 		ClientID:            c.clientID,
 		SoftwareName:        "tributary",
@@ -114,12 +131,7 @@ func newProducer(c *config) (*Producer, error) {
 		Logger:              log,
 	}
 	applySecurity(ccfg, c)
-	var snd *sender.Sender
-	p.conns = conn.NewPool(ccfg, func() {
-		if snd != nil {
-			snd.ConnReady()
-		}
-	})
+	p.conns = conn.NewPool(ccfg, signal)
 	fetcher := metadata.NewPoolFetcher(p.conns, c.bootstrap)
 	p.meta = metadata.New(metadata.Config{
 		MaxAge:                 c.metadataMaxAge,
@@ -159,21 +171,24 @@ func newProducer(c *config) (*Producer, error) {
 		Load:            load,
 		Logger:          log,
 		Observer:        &observer{reg: p.met, hooks: newHookSet(c.hooks), log: log},
+		OnComplete:      p.cmp.onComplete,
+		Wake:            wake,
 	}
 	if c.transactionalID != "" { // validate ensured idempotence
-		p.txn = newTxnManager(c, fetcher, p.conns, p, func() { snd.Wake() })
+		p.txn = newTxnManager(c, fetcher, p.conns, p, signal)
 		scfg.Producer = p.txn
 		scfg.TransactionalID = &c.transactionalID
 	} else if c.idempotence {
 		p.idem = sender.NewIdempotence(func(ctx context.Context, id int64, epoch int16) (int64, int16, error) {
 			return initProducerID(ctx, fetcher, c, id, epoch)
-		}, func() { snd.Wake() }, func(attempt int) time.Duration {
+		}, signal, func(attempt int) time.Duration {
 			return conn.Backoff(attempt, c.retryBackoff, c.retryBackoffMax)
 		})
 		scfg.Producer = p.idem
 	}
-	snd = sender.New(scfg, p.acc, p.meta, p.conns)
-	p.snd = snd
+	// The sender drains ready batches into Produce requests and hands each
+	// completed batch to the completer.
+	p.snd = sender.New(scfg, p.acc, p.meta, p.conns)
 	p.meta.Start()
 	p.snd.Start()
 	return p, nil
@@ -183,9 +198,11 @@ func newProducer(c *config) (*Producer, error) {
 // waiting (at most max.block.ms, or until ctx ends) for the topic's
 // metadata and for buffer memory. ctx bounds only that blocking phase: once
 // Send returns, the record is delivered or fails under delivery.timeout.ms,
-// whatever happens to ctx. Misuse (closed producer, empty topic, a record
-// over max.request.size or buffer.memory, an unknown topic) resolves the
-// Future with an error at once. Send is safe for concurrent use; rec and
+// whatever happens to ctx. Misuse (closed producer, empty or invalid topic
+// name, a record over max.request.size or buffer.memory) resolves the
+// Future with an error at once; so does a topic the broker rejected, and
+// one whose metadata did not come within max.block.ms once that passed
+// (see the package documentation's Errors). Send is safe for concurrent use; rec and
 // its byte slices may be reused once it returns.
 func (p *Producer) Send(ctx context.Context, rec *Record) *Future {
 	f := &Future{}
@@ -310,16 +327,22 @@ func (p *Producer) topic(ctx context.Context, name string, maxBlock time.Duratio
 	if t := p.meta.Use(name); t != nil && t.Err == nil && len(t.Partitions) > 0 {
 		return t, 0, nil
 	}
+	// Not cached yet: this is where a name is first seen, so check it
+	// here, off the hot path.
+	if err := validateTopic(name); err != nil {
+		return nil, 0, err
+	}
 	p.meta.Touch(name)
 	start := time.Now()
 	wctx, cancel := context.WithTimeout(ctx, maxBlock)
 	defer cancel()
 	t, err := p.meta.WaitForTopic(wctx, name)
-	p.met.Global.Add(metrics.MetadataWait, int64(time.Since(start)))
+	waited := time.Since(start)
+	p.met.Global.Add(metrics.MetadataWait, int64(waited))
 	if err != nil {
-		return nil, 0, fmt.Errorf("producer: no metadata for topic %q within max.block.ms=%v: %w", name, p.cfg.maxBlock, err)
+		return nil, 0, metadataError(ctx, name, p.cfg.maxBlock, waited, err)
 	}
-	return t, time.Since(start), nil
+	return t, waited, nil
 }
 
 // ackFailure tells interceptors about a record that failed before it was
@@ -383,29 +406,60 @@ func (p *Producer) PartitionsFor(ctx context.Context, topic string) ([]Partition
 // effort within ctx), sends everything buffered and in flight,
 // runs the remaining callbacks, and releases every goroutine and
 // connection. If ctx ends first, records not yet delivered fail with an
-// error matching ErrClosed and Close returns a *CloseError. After Close,
-// Send fails with ErrClosed. Close blocks; calling it again returns the
-// first call's result.
+// error matching ErrClosed and Close returns a *CloseError; a callback
+// still running then is not waited for (its goroutine finishes its queue
+// when it returns). After Close, Send fails with ErrClosed.
+//
+// Close blocks. Calling it again waits for the first call (or for its own
+// ctx) and returns the first call's result. Called from a Callback or an
+// interceptor's OnAcknowledgement, which run on goroutines Close would
+// otherwise wait for, Close does not wait at all, like Java's
+// KafkaProducer.close from its I/O thread (a zero timeout): whatever is
+// not yet delivered fails with ErrClosed at once, and Close returns a
+// *CloseError saying it did not wait; a second Close from a callback while
+// another is in progress returns nil at once.
 func (p *Producer) Close(ctx context.Context) error {
-	p.closeOnce.Do(func() {
-		p.closed.Store(true)
-		p.abortOnClose(ctx)
-		err := p.snd.Close(ctx)
-		p.cmp.wait()
-		if p.idem != nil {
-			p.idem.Close()
+	fromCallback := p.cmp.inCallback()
+	if !p.closing.CompareAndSwap(false, true) {
+		if fromCallback {
+			return nil
 		}
-		if p.txn != nil {
-			p.txn.Close()
+		select {
+		case <-p.closeDone:
+			return p.closeErr
+		case <-ctx.Done():
+			return &CloseError{Err: ctx.Err()}
 		}
-		p.meta.Close()
-		p.conns.Close()
-		p.pool.Close()
-		p.clock.Stop()
-		if err != nil {
-			p.closeErr = &CloseError{Err: err}
+	}
+	defer close(p.closeDone)
+	if fromCallback {
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		cancel(errCloseInCallback)
+		p.cfg.logger.Warn("producer: Close called from a callback; closing without waiting, as Java does from its I/O thread")
+	}
+	p.closed.Store(true)
+	p.abortOnClose(ctx)
+	err := p.snd.Close(ctx)
+	if werr := p.cmp.wait(ctx); err == nil {
+		err = werr
+	}
+	if p.idem != nil {
+		p.idem.Close()
+	}
+	if p.txn != nil {
+		p.txn.Close()
+	}
+	p.meta.Close()
+	p.conns.Close()
+	p.pool.Close()
+	p.clock.Stop()
+	if err != nil {
+		if fromCallback {
+			err = errCloseInCallback
 		}
-	})
+		p.closeErr = &CloseError{Err: err}
+	}
 	return p.closeErr
 }
 

@@ -1,21 +1,22 @@
 package sender
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/tributary-go/tributary/accumulator"
+	"github.com/tributary-go/tributary/internal/shutdown"
 )
 
 // Sentinel errors reported for batches the sender could not deliver.
 var (
 	// ErrClosedBeforeSent fails batches still queued when Close's deadline
-	// passed.
-	ErrClosedBeforeSent = fmt.Errorf("sender: producer closed before the batch was sent: %w", accumulator.ErrAborted)
+	// passed. It matches producer.ErrClosed and accumulator.ErrAborted.
+	ErrClosedBeforeSent = shutdown.New("producer: closed before the record was sent", accumulator.ErrAborted)
 	// ErrClosedInFlight fails batches whose request was outstanding when
-	// Close's deadline passed; they may or may not have been written.
-	ErrClosedInFlight = errors.New("sender: producer closed while the batch was in flight")
+	// Close's deadline passed; they may or may not have been written. It
+	// matches producer.ErrClosed.
+	ErrClosedInFlight = shutdown.New("producer: closed while its request was in flight; it may have been written")
 )
 
 // DeliveryTimeoutError fails a batch that was not acknowledged within

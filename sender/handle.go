@@ -214,7 +214,7 @@ func (s *Sender) complete(b *accumulator.Batch, baseOffset, logAppendTime int64)
 		s.cfg.Observer.BatchAcked(b, baseOffset)
 	}
 	b.Complete(baseOffset, logAppendTime, nil, nil)
-	s.acc.Completed(b)
+	s.completed(b)
 }
 
 func (s *Sender) fail(b *accumulator.Batch, err error) {
@@ -231,7 +231,7 @@ func (s *Sender) fail(b *accumulator.Batch, err error) {
 		s.cfg.Observer.BatchFailed(b, err)
 	}
 	b.Complete(-1, -1, err, recErrs)
-	s.acc.Completed(b)
+	s.completed(b)
 }
 
 // split answers MESSAGE_TOO_LARGE for a batch of several records: its

@@ -43,6 +43,16 @@ type Config struct {
 	// Observer hears each request and batch outcome (metrics, hooks); may
 	// be nil.
 	Observer Observer
+	// OnComplete, if set, takes over each batch once its outcome is
+	// recorded (the producer runs its callbacks, then Deallocate); nil
+	// hands it to the accumulator's Completed. It must not block.
+	OnComplete func(*accumulator.Batch)
+	// Wake, if set, is the channel the loop wakes on when a connection is
+	// ready or a producer id arrived, so that whoever signals it (the
+	// connection pool, idempotence) can be built before the sender. Its
+	// owner sends without blocking; capacity 1. ConnReady and Wake send
+	// on it too.
+	Wake chan struct{}
 }
 
 // ProducerState is the idempotence hook: it gates which batches may be sent
@@ -120,10 +130,13 @@ func New(cfg Config, acc *accumulator.Accumulator, meta *metadata.Metadata, pool
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 5
 	}
+	if cfg.Wake == nil {
+		cfg.Wake = make(chan struct{}, 1)
+	}
 	s := &Sender{
 		cfg: cfg, acc: acc, meta: meta, pool: pool, log: log,
 		responses: newResponseQueue(),
-		connReady: make(chan struct{}, 1),
+		connReady: cfg.Wake,
 		closing:   make(chan struct{}),
 		force:     make(chan struct{}),
 		done:      make(chan struct{}),
@@ -170,6 +183,16 @@ func (s *Sender) Close(ctx context.Context) error {
 
 // Wake nudges the loop (e.g. when a flush begins).
 func (s *Sender) Wake() { s.ConnReady() }
+
+// completed hands a batch whose outcome is recorded to Config.OnComplete,
+// or to the accumulator.
+func (s *Sender) completed(b *accumulator.Batch) {
+	if s.cfg.OnComplete != nil {
+		s.cfg.OnComplete(b)
+		return
+	}
+	s.acc.Completed(b)
+}
 
 func (s *Sender) run() {
 	defer close(s.done)

@@ -3,6 +3,7 @@ package conn
 import (
 	"bufio"
 	"context"
+	"errors"
 	"log/slog"
 	"maps"
 	"net"
@@ -117,37 +118,51 @@ type Conn struct {
 // UNSUPPORTED_VERSION, retries once on the same connection at the highest
 // version the broker lists, as the Java client does. It then runs
 // cfg.Authenticate, if set. The whole setup is bounded by cfg.DialTimeout and
-// ctx. Errors are *DialError. Dial blocks; it is safe for concurrent use.
+// ctx. Errors are *DialError; when cfg.DialTimeout (not ctx) ran out, its
+// Err is a *SetupTimeoutError naming the step the broker did not answer.
+// Dial blocks; it is safe for concurrent use.
 func Dial(ctx context.Context, addr string, cfg *Config) (*Conn, error) {
 	rc, err := resolve(cfg)
 	if err != nil {
 		return nil, &DialError{Addr: addr, Err: err}
 	}
-	ctx, cancel := context.WithTimeout(ctx, rc.DialTimeout)
+	dctx, cancel := context.WithTimeoutCause(ctx, rc.DialTimeout, errSetupDeadline)
 	defer cancel()
-	nc, err := rc.Dial(ctx, "tcp", addr)
+	// fail reports step's failure, as a *SetupTimeoutError when it was
+	// socket.connection.setup.timeout.ms that ran out, not ctx.
+	fail := func(step string, err error) error {
+		if ctx.Err() == nil && context.Cause(dctx) == errSetupDeadline {
+			err = &SetupTimeoutError{Addr: addr, Step: step, Timeout: rc.DialTimeout}
+		}
+		return &DialError{Addr: addr, Err: err}
+	}
+	nc, err := rc.Dial(dctx, "tcp", addr)
 	if err != nil {
-		return nil, &DialError{Addr: addr, Err: err}
+		return nil, fail("the TCP connection", err)
 	}
 	if rc.TLS != nil {
-		if nc, err = startTLS(ctx, nc, addr, rc.TLS); err != nil {
-			return nil, &DialError{Addr: addr, Err: err}
+		if nc, err = startTLS(dctx, nc, addr, rc.TLS); err != nil {
+			return nil, fail("the TLS handshake", err)
 		}
 	}
 	c := newConn(addr, nc, rc)
-	if err := c.handshake(ctx); err != nil {
+	if err := c.handshake(dctx); err != nil {
 		c.Close()
-		return nil, &DialError{Addr: addr, Err: tlsAfterHandshake(rc, addr, err)}
+		return nil, fail("the ApiVersions handshake", tlsAfterHandshake(rc, addr, err))
 	}
 	if rc.Authenticate != nil {
-		if err := rc.Authenticate(ctx, c); err != nil {
+		if err := rc.Authenticate(dctx, c); err != nil {
 			c.Close()
-			return nil, &DialError{Addr: addr, Err: err}
+			return nil, fail("SASL authentication", err)
 		}
 	}
 	c.log.Debug("connected", "broker", addr)
 	return c, nil
 }
+
+// errSetupDeadline is the cause of Dial's context when
+// socket.connection.setup.timeout.ms runs out.
+var errSetupDeadline = errors.New("socket.connection.setup.timeout.ms elapsed")
 
 // newConn wraps an open socket and starts the goroutines.
 func newConn(addr string, nc net.Conn, cfg *Config) *Conn {

@@ -68,8 +68,12 @@
 //
 // # Errors
 //
-// Dial failures are [*DialError]; failures of an established connection are
-// [*OpError] or [*RequestTimeoutError]; [ErrClosed], [ErrIdle] and
-// [ErrProtocol] are matched with errors.Is. Kafka error codes in responses
+// Dial failures are [*DialError], holding a [*SetupTimeoutError]
+// ([ErrSetupTimeout]) when the broker did not answer a setup step within
+// socket.connection.setup.timeout.ms; failures of an established
+// connection are [*OpError] or [*RequestTimeoutError] (naming the broker
+// and request.timeout.ms); [ErrClosed], [ErrIdle] and [ErrProtocol] are
+// matched with errors.Is. A broker that stays unreachable is logged at its
+// first failed dial, then at most once per 30 s, and once when it is back. Kafka error codes in responses
 // are not errors here: they are the caller's to interpret.
 package conn

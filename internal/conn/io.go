@@ -98,7 +98,7 @@ func (c *Conn) write() error {
 	if err != nil {
 		if isTimeout(err) {
 			f := c.wfirst
-			return &RequestTimeoutError{Addr: c.addr, Key: f.key, Version: f.v, CorrelationID: f.corr, Waited: time.Since(start)}
+			return &RequestTimeoutError{Addr: c.addr, Key: f.key, Version: f.v, CorrelationID: f.corr, Waited: time.Since(start), Timeout: c.cfg.RequestTimeout}
 		}
 		return &OpError{Addr: c.addr, Op: "write", Err: err}
 	}
@@ -282,7 +282,7 @@ func (c *Conn) checkDeadline() error {
 	now := time.Now()
 	if cl := c.inflight.peek(); cl != nil {
 		if waited := now.Sub(cl.sent); waited >= c.cfg.RequestTimeout {
-			return &RequestTimeoutError{Addr: c.addr, Key: cl.key, Version: cl.v, CorrelationID: cl.corr, Waited: waited}
+			return &RequestTimeoutError{Addr: c.addr, Key: cl.key, Version: cl.v, CorrelationID: cl.corr, Waited: waited, Timeout: c.cfg.RequestTimeout}
 		}
 		c.nc.SetReadDeadline(cl.sent.Add(c.cfg.RequestTimeout))
 		return nil

@@ -27,6 +27,16 @@ import (
 // connections are kept on a retired list until their goroutines are gone,
 // and Close waits for them along with every background dial.
 
+// A broker that stays down would log a warning per reconnect attempt (one a
+// second at the default reconnect.backoff.max.ms). The pool logs the first
+// failed attempt, then at most one "still unreachable" line per
+// unreachableLogEvery while the broker stays down, at debug level in
+// between, and one line when it is reachable again.
+
+// unreachableLogEvery is how often the pool repeats that a broker is still
+// unreachable.
+const unreachableLogEvery = 30 * time.Second
+
 // Purpose says what a connection carries.
 type Purpose int8
 
@@ -66,6 +76,10 @@ type Pool struct {
 
 	closeDone chan struct{} // closed when Close has finished
 
+	// For the unreachable-broker log lines; replaced by tests before use.
+	now      func() time.Time
+	logEvery time.Duration
+
 	mu      sync.Mutex
 	nodes   map[int32]*node // guarded by mu
 	retired []*Conn         // guarded by mu: dropped, goroutines maybe still exiting
@@ -81,6 +95,9 @@ type node struct {
 	failures int                        // consecutive failed dials
 	retryAt  time.Time                  // no dial before this
 	lastErr  error
+	// Logging of a broker that stays down (pool.now's clock).
+	downSince, loggedAt time.Time // first failed dial of the run; last line logged
+	dialFails           int       // failed dials in the run (failures also counts dropped connections)
 }
 
 // NewPool returns an empty pool. onReady, if not nil, is called after every
@@ -95,7 +112,8 @@ func NewPool(cfg *Config, onReady func()) *Pool {
 			rc.Logger = cfg.Logger
 		}
 	}
-	p := &Pool{cfg: cfg, log: rc.Logger, onReady: onReady, nodes: make(map[int32]*node), closeDone: make(chan struct{})}
+	p := &Pool{cfg: cfg, log: rc.Logger, onReady: onReady, nodes: make(map[int32]*node), closeDone: make(chan struct{}),
+		now: time.Now, logEvery: unreachableLogEvery}
 	p.backoff = func(failures int) time.Duration {
 		return Backoff(failures-1, rc.ReconnectBackoff, rc.ReconnectBackoffMax)
 	}
@@ -173,7 +191,7 @@ func (p *Pool) nodeLocked(nodeID int32, addr string) *node {
 		p.log.Info("broker address changed", "node", nodeID, "old", n.addr, "new", addr)
 		p.dropLocked(n)
 		n.addr = addr
-		n.failures, n.retryAt, n.lastErr = 0, time.Time{}, nil
+		n.failures, n.retryAt, n.lastErr, n.dialFails = 0, time.Time{}, nil, 0
 	}
 	return n
 }
@@ -229,12 +247,14 @@ func (p *Pool) dial(nodeID int32, addr string, purpose Purpose, gen uint64, done
 	case stale:
 	case err != nil:
 		p.failLocked(n, time.Now(), err)
-		p.log.Warn("connection to broker could not be established",
-			"node", nodeID, "broker", addr, "purpose", purpose, "failures", n.failures,
-			"retry_in", time.Until(n.retryAt).Round(time.Millisecond), "err", err)
+		p.logDialFailureLocked(n, nodeID, purpose, err)
 	default:
 		n.conns[purpose] = c
-		n.failures, n.retryAt, n.lastErr = 0, time.Time{}, nil
+		if n.dialFails > 0 {
+			p.log.Info("broker reachable again", "node", nodeID, "broker", addr,
+				"failed_attempts", n.dialFails, "down_for", p.now().Sub(n.downSince).Round(time.Millisecond))
+		}
+		n.failures, n.retryAt, n.lastErr, n.dialFails = 0, time.Time{}, nil, 0
 	}
 	p.mu.Unlock()
 
@@ -243,6 +263,28 @@ func (p *Pool) dial(nodeID int32, addr string, purpose Purpose, gen uint64, done
 	}
 	if p.onReady != nil && !stale {
 		p.onReady()
+	}
+}
+
+// logDialFailureLocked logs a failed dial: the first of a run as a
+// warning, then a "still unreachable" warning at most once per logEvery,
+// and debug lines in between.
+func (p *Pool) logDialFailureLocked(n *node, nodeID int32, purpose Purpose, err error) {
+	now := p.now()
+	n.dialFails++
+	retryIn := time.Until(n.retryAt).Round(time.Millisecond)
+	switch {
+	case n.dialFails == 1:
+		n.downSince, n.loggedAt = now, now
+		p.log.Warn("connection to broker could not be established",
+			"node", nodeID, "broker", n.addr, "purpose", purpose, "retry_in", retryIn, "err", err)
+	case now.Sub(n.loggedAt) >= p.logEvery:
+		n.loggedAt = now
+		p.log.Warn(fmt.Sprintf("broker still unreachable after %d attempts", n.dialFails),
+			"node", nodeID, "broker", n.addr, "down_for", now.Sub(n.downSince).Round(time.Second), "err", err)
+	default:
+		p.log.Debug("connection to broker could not be established",
+			"node", nodeID, "broker", n.addr, "purpose", purpose, "attempts", n.dialFails, "retry_in", retryIn, "err", err)
 	}
 }
 

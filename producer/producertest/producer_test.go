@@ -45,8 +45,9 @@ func TestAutoCompleteAssignsOffsetsPerPartition(t *testing.T) {
 	assert.Equal(t, 0, m.Pending())
 }
 
-// Keys land where Java's murmur2 puts them: checked against the vectors
-// in KAFKA-FACTS.md, computed independently of the partitioner package.
+// Keys land where Java's murmur2 puts them: checked against the vectors of
+// Kafka's UtilsTest.testMurmur2 (clients/src/test/java/org/apache/kafka/
+// common/utils/UtilsTest.java), independently of the partitioner package.
 func TestKeyedPlacementIsJavaMurmur2(t *testing.T) {
 	m := producertest.New(producertest.WithPartitions("k", 7))
 	vectors := map[string]int32{"21": -973932308, "foobar": -790332482, "a-little-bit-long-string": -985981536, "abc": 479470107}
