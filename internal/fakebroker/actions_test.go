@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tributary-go/tributary/internal/conn"
+	"github.com/tributary-go/tributary/internal/leakcheck"
 	"github.com/tributary-go/tributary/protocol"
 )
 
@@ -223,8 +224,11 @@ func TestActionErrors(t *testing.T) {
 }
 
 // TestCloseWithStuckConnections: Close returns, and leaves no goroutine,
-// even with answers dropped, held and delayed on open connections.
+// even with answers dropped, held and delayed on open connections. Close
+// returns once every broker goroutine has finished; one may still be
+// returning then, which the leak check's settle loop allows for.
 func TestCloseWithStuckConnections(t *testing.T) {
+	leakcheck.Check(t, brokerFrames)
 	never := make(chan struct{})
 	var n atomic.Int32
 	b, err := Start(Config{Topics: map[string]int32{"t": 1}, Handler: func(_ int32, key protocol.Key, _ int16, _ protocol.Request) Action {
@@ -251,7 +255,6 @@ func TestCloseWithStuckConnections(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return n.Load() == 9 }, hangLimit, time.Millisecond)
 	b.Close()
-	assert.Empty(t, brokerGoroutines())
 	for _, c := range conns {
 		waitClosed(t, c)
 		assert.Error(t, c.Err())
