@@ -41,15 +41,25 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// blockedWorkers counts goroutines blocked inside leakyWorker.
-func blockedWorkers() int {
-	n := 0
+// goroutineIDs returns the headers of every goroutine now alive.
+func goroutineIDs() map[string]bool {
+	ids := map[string]bool{}
 	for _, g := range stacks() {
-		if strings.Contains(g, "leakcheck.leakyWorker(") && !unstarted(g) {
-			n++
+		ids[header(g)] = true
+	}
+	return ids
+}
+
+// runningWorker reports whether a goroutine not in before has started and
+// is inside leakyWorker. Workers of earlier tests may still be exiting, so
+// counting workers would not do.
+func runningWorker(before map[string]bool) bool {
+	for _, g := range stacks() {
+		if !before[header(g)] && strings.Contains(g, "leakcheck.leakyWorker(") && !unstarted(g) {
+			return true
 		}
 	}
-	return n
+	return false
 }
 
 func TestCheckPassesWhenGoroutinesEnd(t *testing.T) {
@@ -67,10 +77,10 @@ func TestCheckPassesWhenGoroutinesEnd(t *testing.T) {
 func TestCheckIgnoresEarlierGoroutines(t *testing.T) {
 	stop := make(chan struct{})
 	defer close(stop)
-	was := blockedWorkers()
+	was := goroutineIDs()
 	go leakyWorker(stop)
 	// Check must ignore it even once it visibly runs leakyWorker.
-	waitFor(t, "the worker to block", func() bool { return blockedWorkers() > was })
+	waitFor(t, "the worker to start", func() bool { return runningWorker(was) })
 	ft := &fakeT{TB: t}
 	Check(ft, "leakcheck.leakyWorker")
 	ft.runCleanups()
