@@ -1,39 +1,62 @@
 package clock
 
 import (
-	"runtime"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tributary-go/tributary/internal/leakcheck"
 )
 
-// within reports whether the coarse value is no more than slack behind the
-// system clock read just after it (and never ahead of it).
-func within(t *testing.T, got int64, slack time.Duration) {
+// hangLimit bounds every wait; it guards against hangs and is never an
+// assertion about speed.
+const hangLimit = 20 * time.Second
+
+// fresh reads c.Millis between two reads of the system clock and fails
+// unless it lies between them: a read that must bypass the ticker (after
+// parking or Stop) returns the system clock itself. Nothing here depends on
+// how fast the reading goroutine is scheduled.
+func fresh(t *testing.T, c *Coarse) int64 {
 	t.Helper()
-	now := time.Now().UnixMilli()
-	if got > now {
-		t.Fatalf("coarse clock %d ahead of system clock %d", got, now)
+	before := time.Now().UnixMilli()
+	got := c.Millis()
+	after := time.Now().UnixMilli()
+	if got < before || got > after {
+		t.Fatalf("Millis = %d, want the system clock, between %d and %d", got, before, after)
 	}
-	if now-got > slack.Milliseconds() {
-		t.Fatalf("coarse clock %d is %d ms behind the system clock", got, now-got)
-	}
+	return got
 }
 
+// TestCoarseTracksSystemClock: the coarse clock is never ahead of the
+// system clock, and it catches up with every system clock reading. How far
+// behind it lags is a matter of scheduling (measured in BenchmarkMillis's
+// neighbourhood, never asserted).
 func TestCoarseTracksSystemClock(t *testing.T) {
 	c := NewCoarse()
 	defer c.Stop()
-	for range 50 {
-		// Generous slack: the ticker goroutine may be descheduled under -race.
-		within(t, c.Millis(), time.Second)
-		time.Sleep(2 * time.Millisecond)
+	for range 20 {
+		target := time.Now().UnixMilli()
+		deadline := time.Now().Add(hangLimit)
+		for {
+			got := c.Millis()
+			if now := time.Now().UnixMilli(); got > now {
+				t.Fatalf("coarse clock %d ahead of system clock %d", got, now)
+			}
+			if got >= target {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("coarse clock stuck at %d, system clock passed %d %v ago", got, target, hangLimit)
+			}
+			time.Sleep(time.Millisecond)
+		}
 	}
 }
 
 func TestCoarseParksAndWakes(t *testing.T) {
 	c := NewCoarse()
 	defer c.Stop()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(hangLimit)
 	for !c.parked.Load() {
 		if time.Now().After(deadline) {
 			t.Fatal("clock never parked while unread")
@@ -41,16 +64,19 @@ func TestCoarseParksAndWakes(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	parkedAt := c.ms.Load()
-	time.Sleep(30 * time.Millisecond)
-	got := c.Millis() // must not return the stale parked value
+	// Let the wall clock move past the parked value, so that a stale read
+	// would show.
+	for time.Now().UnixMilli() <= parkedAt {
+		time.Sleep(time.Millisecond)
+	}
+	got := fresh(t, c) // must not return the stale parked value
 	if got <= parkedAt {
 		t.Fatalf("read after parking returned stale %d (parked at %d)", got, parkedAt)
 	}
-	within(t, got, 5*time.Millisecond)
 }
 
 func TestCoarseConcurrentAndStop(t *testing.T) {
-	before := runtime.NumGoroutine()
+	leakcheck.Check(t, "internal/clock.")
 	c := NewCoarse()
 	var wg sync.WaitGroup
 	for range 8 {
@@ -64,17 +90,10 @@ func TestCoarseConcurrentAndStop(t *testing.T) {
 	}
 	wg.Wait()
 	c.Stop()
-	c.Stop() // idempotent
-	time.Sleep(5 * time.Millisecond)
+	c.Stop()      // idempotent
 	for range 3 { // after Stop every read is the system clock, never stale
-		within(t, c.Millis(), 2*time.Millisecond)
+		fresh(t, c)
 		time.Sleep(3 * time.Millisecond)
-	}
-	for i := 0; runtime.NumGoroutine() > before && i < 100; i++ {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		t.Fatalf("%d goroutines after Stop, %d before", n, before)
 	}
 }
 

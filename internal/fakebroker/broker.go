@@ -214,9 +214,15 @@ func (b *Broker) Addrs() []string {
 	return out
 }
 
-// Close stops every listener and connection and waits for all of the
-// broker's goroutines. Requests being handled get no answer. Later calls
-// do nothing.
+// Close stops every listener and connection and waits for every goroutine
+// the broker started (accept loops, connection readers and writers) to
+// finish: when it returns none of them reads, writes or touches the
+// broker's state again, and each has at most its own return left to run.
+// The runtime may still list such a goroutine for a moment afterwards, as
+// it may any goroutine after its last signal (a WaitGroup cannot wait for
+// the exit itself), so leak checks poll with a generous deadline
+// (internal/leakcheck). Requests being handled get no answer. Later calls
+// wait the same way and do nothing else. Close is safe for concurrent use.
 func (b *Broker) Close() {
 	b.mu.Lock()
 	if b.closed {

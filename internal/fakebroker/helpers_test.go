@@ -2,14 +2,13 @@ package fakebroker
 
 import (
 	"context"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/tributary-go/tributary/internal/conn"
+	"github.com/tributary-go/tributary/internal/leakcheck"
 	"github.com/tributary-go/tributary/protocol"
 )
 
@@ -17,40 +16,20 @@ import (
 // assertion about speed.
 const hangLimit = 20 * time.Second
 
+// brokerFrames is how every goroutine the broker starts shows in a stack:
+// its methods are on *Broker and *brokerConn.
+const brokerFrames = "internal/fakebroker.(*"
+
 // start starts a broker closed when the test ends, and checks that none of
-// its goroutines outlive Close.
+// its goroutines outlive Close. Close waits for them to finish but cannot
+// wait for the runtime to forget them, so the check polls (see Close).
 func start(t *testing.T, cfg Config) *Broker {
 	t.Helper()
+	leakcheck.Check(t, brokerFrames)
 	b, err := Start(cfg)
 	require.NoError(t, err)
-	t.Cleanup(func() {
-		b.Close()
-		deadline := time.Now().Add(hangLimit)
-		for {
-			left := brokerGoroutines()
-			if len(left) == 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Errorf("goroutines alive after Close:\n%s", strings.Join(left, "\n\n"))
-				return
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	})
+	t.Cleanup(b.Close)
 	return b
-}
-
-func brokerGoroutines() []string {
-	buf := make([]byte, 4<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	var out []string
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "internal/fakebroker.(*") {
-			out = append(out, g)
-		}
-	}
-	return out
 }
 
 // dial connects our own client connection to addr, closed when the test
