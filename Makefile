@@ -2,15 +2,41 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: test test-short vet bench benchprofile microbench fuzz soak
+.PHONY: test test-go test-kafka test-short vet kafka-up kafka-down bench benchprofile microbench fuzz soak
 
 # Sub-modules with their own go.mod (adapters whose dependencies the root
 # module must not gain); ./... does not reach them.
 PLUGINS := plugin/prometheus
 
+# Real-broker tests (TestKafka..., internal/kafkatest) run against a 3-node
+# Apache Kafka KRaft cluster fetched from Maven Central into
+# $${TRIBUTARY_CACHE:-~/.cache/tributary}; testing/kafka/with-cluster.sh
+# starts it before go test and stops it after, whatever happens.
+KAFKA_VERSION ?= 4.1.1
+KAFKA_DIR ?= $(or $(TMPDIR),/tmp)/tributary-kafka
+export KAFKA_VERSION GO
+
 test: vet
-	$(GO) test -race -timeout 9m -count=1 $(PKGS)
+	@testing/kafka/with-cluster.sh $(MAKE) --no-print-directory test-go
+
+# The suite without starting Kafka: real-broker tests use the cluster named
+# by TRIBUTARY_KAFKA_STATE, or start one per package, or skip without java.
+test-go:
+	$(GO) test -race -timeout 15m -count=1 $(PKGS)
 	@for d in $(PLUGINS); do (cd $$d && $(GO) test -race -count=1 ./...) || exit 1; done
+
+# Only the real-broker tests, against KAFKA_VERSION (e.g. 3.9.1).
+test-kafka:
+	@testing/kafka/with-cluster.sh $(GO) test -race -timeout 15m -count=1 -run '^TestKafka' $(PKGS)
+
+# A cluster to poke at by hand: the bootstrap servers are the last line;
+# the state file it names (export TRIBUTARY_KAFKA_STATE=...) lets go test
+# use it. KAFKA_VERSION=3.9.1 make kafka-up picks the version.
+kafka-up:
+	@$(GO) run ./internal/kafkatest/cmd/kafkacluster up -dir $(KAFKA_DIR) -version $(KAFKA_VERSION)
+
+kafka-down:
+	@$(GO) run ./internal/kafkatest/cmd/kafkacluster down -dir $(KAFKA_DIR)
 
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
