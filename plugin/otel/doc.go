@@ -1,0 +1,2 @@
+// Package otel is placeholder.
+package otel
