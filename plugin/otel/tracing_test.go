@@ -490,3 +490,18 @@ func TestPassThrough(t *testing.T) {
 		t.Fatal("Close did not reach the wrapped producer")
 	}
 }
+
+// TestTypedOverTraced sends through producer.Typed on top of the traced
+// producer: serialized records get their spans too.
+func TestTypedOverTraced(t *testing.T) {
+	tprov, rec := tracing(t)
+	mock := producertest.New()
+	typed := producer.NewTyped(totel.NewProducer(mock, totel.WithTracerProvider(tprov)), producer.StringSerializer(), producer.StringSerializer())
+	if _, err := typed.Send(context.Background(), &producer.TypedRecord[string, string]{Topic: "a", Key: "k", Value: "v"}).Get(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	spans := producerSpans(rec)
+	if len(spans) != 1 || attrs(spans[0])["messaging.kafka.message.key"].AsString() != "k" {
+		t.Fatalf("spans %v", spans)
+	}
+}
