@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"time"
 )
 
@@ -28,6 +29,18 @@ type Scenario struct {
 	BatchBytes  int    // batch.size
 	Compression string // none, lz4, zstd
 	Rate        int    // records/s; 0 = as fast as the client accepts
+	// Goroutines is how many goroutines call Produce at once (0 or 1:
+	// one); the records are dealt out among them.
+	Goroutines int
+	// Group names the family a scenario belongs to ("scaling",
+	// "concurrency", "at-rest"); -scenarios accepts it as well as Name.
+	Group string
+	// Rest makes this an at-rest scenario: Producers producers (Clients'
+	// own defaults, see clients.Config.Defaults) each send one record to
+	// each of TopicCount topics, then sit idle; Records is unused.
+	Rest       bool
+	Producers  int
+	TopicCount int
 	// Clients restricts the scenario to these clients (nil = all).
 	Clients []string
 }
@@ -37,6 +50,7 @@ const (
 	DefaultBatchBytes  = 64 << 10
 	DefaultLinger      = 5 * time.Millisecond
 	BufferBytes        = 32 << 20 // buffer.memory, the same bound for every client
+	NullClient         = "null"   // the driver floor: runs only the per-record closure
 	MaxInFlight        = 5        // max.in.flight.requests.per.connection
 	MaxRequestBytes    = 1 << 20  // max.request.size
 	Brokers            = 3
@@ -56,7 +70,7 @@ func All(scale float64) []Scenario {
 		BatchBytes: DefaultBatchBytes, Compression: "none",
 	}
 	with := func(f func(*Scenario)) Scenario { s := base; f(&s); return s }
-	return []Scenario{
+	out := []Scenario{
 		with(func(s *Scenario) {
 			s.Name, s.Title, s.Records = HeadlineScenario, "unkeyed, acks=1, 100 B, 16 partitions, linger 5 ms, 64 KiB batches", n(500_000)
 		}),
@@ -87,10 +101,77 @@ func All(scale float64) []Scenario {
 			s.Name, s.Title, s.Records, s.Partitions = "64-partitions", "64 partitions", n(300_000), 64
 		}),
 		with(func(s *Scenario) {
-			s.Name, s.Title, s.Records = "headline-future", "headline through Send + Future (one allocation per record allowed)", n(500_000)
-			s.Clients = []string{"tributary-future"}
+			s.Name, s.Title, s.Records = "conc-16", "16 goroutines sending, acks=all, idempotent", n(300_000)
+			s.Goroutines, s.Acks, s.Idempotent, s.Group = 16, -1, true, "concurrency"
+		}),
+		with(func(s *Scenario) {
+			s.Name, s.Title, s.Records = "conc-64", "64 goroutines sending, acks=all, idempotent", n(300_000)
+			s.Goroutines, s.Acks, s.Idempotent, s.Group = 64, -1, true, "concurrency"
 		}),
 	}
+	// Partition scaling (issue 17): keyed records over many partitions,
+	// where every partition has an open batch at once. Record counts are
+	// kept small so the 4,096-partition runs of the slower clients fit.
+	for _, p := range ScalingPartitions {
+		recs := n(200_000)
+		if p >= 1024 {
+			recs = n(100_000)
+		}
+		out = append(out, with(func(s *Scenario) {
+			s.Name = fmt.Sprintf("scale-%d", p)
+			s.Title = fmt.Sprintf("keyed (100,000 keys) over %d partitions", p)
+			s.Records, s.Keys, s.Partitions, s.Group = recs, 100_000, p, "scaling"
+		}))
+	}
+	// At rest (issue 18): each producer sends one record per topic, then
+	// idles; what it costs while idle is the measurement.
+	rest := []struct {
+		name             string
+		producers, topic int
+	}{{"rest-1", 1, 1}, {"rest-50", 50, 1}, {"rest-200-topics", 1, 200}}
+	for _, r := range rest {
+		out = append(out, Scenario{
+			Name:  r.name,
+			Title: fmt.Sprintf("%d producer(s), %d topic(s), one record per topic, then idle (client defaults)", r.producers, r.topic),
+			Rest:  true, Producers: r.producers, TopicCount: r.topic, Partitions: RestPartitions, ValueSize: 100,
+			Group: "at-rest", Clients: []string{"tributary", ReferenceClient, NullClient},
+		})
+	}
+	return out
+}
+
+// ScalingPartitions are the partition counts of the scaling scenarios.
+var ScalingPartitions = []int{16, 256, 1024, 4096}
+
+// RestPartitions is each at-rest topic's partition count: one per sink
+// broker, so that a producer writing many topics talks to every broker.
+const RestPartitions = Brokers
+
+// Selected reports whether the comma-separated list (or "all") names the
+// scenario or its group.
+func (s Scenario) Selected(list string) bool {
+	if list == "all" {
+		return true
+	}
+	for _, x := range strings.Split(list, ",") {
+		x = strings.TrimSpace(x)
+		if x == s.Name || (s.Group != "" && x == s.Group) {
+			return true
+		}
+	}
+	return false
+}
+
+// Senders returns how many goroutines call Produce.
+func (s Scenario) Senders() int { return max(s.Goroutines, 1) }
+
+// RestTopics returns the at-rest scenario's topic names.
+func (s Scenario) RestTopics() []string {
+	out := make([]string, s.TopicCount)
+	for i := range out {
+		out[i] = fmt.Sprintf("rest-%03d", i)
+	}
+	return out
 }
 
 // Find returns the named scenario at scale.
@@ -103,10 +184,12 @@ func Find(name string, scale float64) (Scenario, error) {
 	return Scenario{}, fmt.Errorf("workload: no scenario %q", name)
 }
 
-// RunsClient reports whether the scenario includes client.
+// RunsClient reports whether the scenario includes client. The null
+// client (the driver floor) and Tributary's Future path run in every
+// throughput scenario.
 func (s Scenario) RunsClient(client string) bool {
 	if s.Clients == nil {
-		return client != "tributary-future"
+		return true
 	}
 	for _, c := range s.Clients {
 		if c == client {
