@@ -28,6 +28,7 @@ type childArgs struct {
 	cpuProfile, memProfile  string
 	idle                    time.Duration // at-rest scenarios: the idle window
 	diag                    bool          // let the adapter sample its client (clients.Config.Diag)
+	trace                   string        // at-rest scenarios: runtime/trace of the idle window
 }
 
 func runChild(a childArgs) workload.Result {

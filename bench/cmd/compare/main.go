@@ -54,19 +54,25 @@ func main() {
 		runs      = flag.Int("runs", 5, "runs per client and scenario; the report keeps the median by records/s")
 		profile   = flag.String("profile", "", "instead of the comparison: profile Tributary (SendCallback and Send) in the headline scenario, or in -scenarios, into this directory")
 		idle      = flag.Duration("idle", 20*time.Second, "at-rest scenarios: how long the producers sit idle while their CPU is measured")
+		traceDir  = flag.String("trace", "", "at-rest scenarios: write a runtime/trace of each child's idle window into this directory (<client>-<scenario>.trace; use with -runs 1), to see what wakes an idle producer (go tool trace -d=parsed)")
+		traceOut  = flag.String("tracefile", "", "internal (-child): the at-rest idle window's trace file")
+		bufMem    = flag.Int("buffer-memory", 0, "experiment: buffer.memory in bytes for every throughput scenario and client (0: the scenarios' 32 MiB)")
+		batchSize = flag.Int("batch-size", 0, "experiment: batch.size in bytes for every throughput scenario (0: the scenario's)")
+		linger    = flag.Duration("linger", -1, "experiment: linger.ms for every throughput scenario (negative: the scenario's)")
 		diag      = flag.Bool("diag", false, "let adapters sample their client's internals during runs (Tributary: buffer pool state every ms); costs a little CPU, off for the published figures")
 	)
 	flag.Parse()
+	workload.SetOverrides(workload.Overrides{BufferBytes: *bufMem, BatchBytes: *batchSize, Linger: *linger})
 
 	if *child {
 		printResult(runChild(childArgs{
 			client: *client, scenario: *scenario, topic: *topic, scale: *scale,
 			brokers: strings.Split(*brokers, ","), cpuProfile: *cpuProf, memProfile: *memProf,
-			idle: *idle, diag: *diag,
+			idle: *idle, diag: *diag, trace: *traceOut,
 		}))
 		return
 	}
-	opt := runOptions{scale: *scale, timeout: *timeout, idle: *idle, diag: *diag}
+	opt := runOptions{scale: *scale, timeout: *timeout, idle: *idle, diag: *diag, traceDir: *traceDir}
 	var err error
 	if *profile != "" {
 		err = runProfiles(*profile, opt, *scenarios)
@@ -81,10 +87,11 @@ func main() {
 
 // runOptions are the flags every child run gets.
 type runOptions struct {
-	scale   float64
-	timeout time.Duration
-	idle    time.Duration
-	diag    bool
+	scale    float64
+	timeout  time.Duration
+	idle     time.Duration
+	diag     bool
+	traceDir string // at-rest: trace the idle windows into this directory
 }
 
 func runComparison(out string, opt runOptions, scenarioList, clientList string, runs int) error {
@@ -202,6 +209,15 @@ func runOne(s workload.Scenario, client string, opt runOptions, cpuProf, memProf
 		"-brokers", strings.Join(sink.Addrs(), ","), "-scale", fmt.Sprint(opt.scale), "-idle", opt.idle.String()}
 	if opt.diag {
 		args = append(args, "-diag")
+	}
+	if o, ok := workload.Overridden(); ok {
+		args = append(args, "-buffer-memory", fmt.Sprint(o.BufferBytes), "-batch-size", fmt.Sprint(o.BatchBytes), "-linger", o.Linger.String())
+	}
+	if s.Rest && opt.traceDir != "" {
+		if err := os.MkdirAll(opt.traceDir, 0o755); err != nil {
+			return fail(err)
+		}
+		args = append(args, "-tracefile", filepath.Join(opt.traceDir, client+"-"+s.Name+".trace"))
 	}
 	if cpuProf != "" {
 		args = append(args, "-cpuprofile", cpuProf, "-memprofile", memProf)

@@ -2,7 +2,11 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"runtime"
+	"runtime/pprof"
+	"runtime/trace"
+	"strings"
 	"time"
 
 	"github.com/tributary-go/tributary/bench/internal/clients"
@@ -68,11 +72,34 @@ func measureRest(a childArgs, s workload.Scenario, res *workload.Result) error {
 	runtime.ReadMemStats(&m1)
 	g1 := runtime.NumGoroutine()
 
+	if a.trace != "" {
+		// The goroutines at rest, grouped by stack, next to the trace.
+		g, err := os.Create(strings.TrimSuffix(a.trace, ".trace") + ".goroutines.txt")
+		if err != nil {
+			return err
+		}
+		err = pprof.Lookup("goroutine").WriteTo(g, 1)
+		g.Close()
+		if err != nil {
+			return err
+		}
+		f, err := os.Create(a.trace)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return err
+		}
+	}
 	ru0 := rusage()
 	t0 := time.Now()
 	time.Sleep(a.idle)
 	elapsed := time.Since(t0)
 	ru1 := rusage()
+	if a.trace != "" {
+		trace.Stop()
+	}
 
 	res.Records = s.Producers * len(topics)
 	res.Producers = s.Producers

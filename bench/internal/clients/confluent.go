@@ -60,7 +60,7 @@ func startConfluent(c Config) (Client, error) {
 		"batch.size":                            s.BatchBytes,
 		"compression.type":                      s.Compression,
 		"max.in.flight.requests.per.connection": workload.MaxInFlight,
-		"queue.buffering.max.kbytes":            workload.BufferBytes >> 10,
+		"queue.buffering.max.kbytes":            s.BufferMemory() >> 10,
 		"queue.buffering.max.messages":          10_000_000,
 		"message.max.bytes":                     workload.MaxRequestBytes,
 		"partitioner":                           "murmur2_random",

@@ -51,7 +51,7 @@ func startFranz(c Config) (Client, error) {
 			kgo.ProducerLinger(s.Linger),
 			kgo.ProducerBatchMaxBytes(int32(s.BatchBytes)),
 			kgo.ProducerBatchCompression(codec),
-			kgo.MaxBufferedBytes(workload.BufferBytes),
+			kgo.MaxBufferedBytes(s.BufferMemory()),
 			kgo.MaxBufferedRecords(1<<24),
 		)
 	}

@@ -61,7 +61,7 @@ func startTributary(c Config, futures bool) (*tributaryClient, error) {
 			producer.WithBatchSize(s.BatchBytes),
 			producer.WithCompression(s.Compression),
 			producer.WithMaxInFlight(workload.MaxInFlight),
-			producer.WithBufferMemory(workload.BufferBytes),
+			producer.WithBufferMemory(int64(s.BufferMemory())),
 			producer.WithMaxRequestSize(workload.MaxRequestBytes),
 		)
 	}

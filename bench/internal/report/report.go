@@ -110,6 +110,9 @@ func (r *Report) Markdown() string {
 	w("- Each client runs in its own child process (the harness re-executes itself), so CPU (getrusage user+sys, RUSAGE_SELF) and peak RSS (ru_maxrss) are that client's alone. The sink shares the same %d cores.\n", m.CPUs)
 	w("- Each run: %d warm-up records (connections, metadata, producer id), then the measured records, sent by one goroutine as fast as the client accepts them (or at the scenario's rate); the clock stops when the last record is acknowledged. Allocations are runtime.MemStats deltas over the same span, divided by records.\n", workload.WarmupRecords)
 	w("- Common settings unless a scenario says otherwise: batch.size 64 KiB, linger 5 ms, acks=1, no compression, max in flight 5, buffer memory 32 MiB, max request 1 MiB. Scale %.3g; each cell is the median (by records/s) of %d runs; total run time %v.\n", r.Scale, r.Runs, r.Elapsed.Round(time.Second))
+	if o, ok := workload.Overridden(); ok {
+		w("- **Overrides in force for every throughput scenario** (an experiment, not the standard settings): buffer.memory %d, batch.size %d, linger %v (0 / negative: the scenario's own).\n", o.BufferBytes, o.BatchBytes, o.Linger)
+	}
 	w("- Latency: time from handing the record to the client to its acknowledgement callback, sampled (every record up to 32k samples, else evenly spaced).\n")
 	w("- Driver floor: the `null` client runs the driver's per-record closure and nothing else (it acknowledges each record at once); its CPU per record is measured in every scenario and subtracted from every client's (\"net CPU\"). Ratios to franz-go use net CPU.\n")
 	w("- Batches and requests: counted by the sink over the whole run (warm-up included): Produce requests, and the partition batches they carried; records per batch = records the sink counted / batches.\n")
@@ -150,8 +153,8 @@ func (r *Report) Markdown() string {
 		if s.Keys > 0 {
 			w(" (%d keys)", s.Keys)
 		}
-		w(", %d partitions, acks=%s, idempotence %v, linger %v, batch.size %d, compression %s",
-			s.Partitions, acksString(s.Acks), onOff(s.Idempotent), s.Linger, s.BatchBytes, s.Compression)
+		w(", %d partitions, acks=%s, idempotence %v, linger %v, batch.size %d, buffer.memory %d, compression %s",
+			s.Partitions, acksString(s.Acks), onOff(s.Idempotent), s.Linger, s.BatchBytes, s.BufferMemory(), s.Compression)
 		if s.Rate > 0 {
 			w(", %d records/s", s.Rate)
 		}

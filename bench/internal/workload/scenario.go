@@ -29,6 +29,7 @@ type Scenario struct {
 	BatchBytes  int    // batch.size
 	Compression string // none, lz4, zstd
 	Rate        int    // records/s; 0 = as fast as the client accepts
+	BufferBytes int    // buffer.memory; 0 = the common BufferBytes
 	// Goroutines is how many goroutines call Produce at once (0 or 1:
 	// one); the records are dealt out among them.
 	Goroutines int
@@ -137,6 +138,9 @@ func All(scale float64) []Scenario {
 			Group: "at-rest", Clients: []string{"tributary", ReferenceClient, NullClient},
 		})
 	}
+	for i := range out {
+		out[i].applyOverrides()
+	}
 	return out
 }
 
@@ -172,6 +176,50 @@ func (s Scenario) RestTopics() []string {
 		out[i] = fmt.Sprintf("rest-%03d", i)
 	}
 	return out
+}
+
+// Overrides replace settings of every throughput scenario, for
+// experiments (e.g. is it buffer.memory that shrinks the batches?); zero
+// fields (negative Linger) leave the scenario's own.
+type Overrides struct {
+	BufferBytes int
+	BatchBytes  int
+	Linger      time.Duration
+}
+
+var overrides = Overrides{Linger: -1}
+
+// SetOverrides applies o to the scenarios All and Find return from now on.
+// The harness calls it once, before any scenario is built, in parent and
+// child alike.
+func SetOverrides(o Overrides) { overrides = o }
+
+// Overridden reports whether any override is in force.
+func Overridden() (Overrides, bool) {
+	return overrides, overrides.BufferBytes > 0 || overrides.BatchBytes > 0 || overrides.Linger >= 0
+}
+
+func (s *Scenario) applyOverrides() {
+	if s.Rest {
+		return
+	}
+	if overrides.BufferBytes > 0 {
+		s.BufferBytes = overrides.BufferBytes
+	}
+	if overrides.BatchBytes > 0 {
+		s.BatchBytes = overrides.BatchBytes
+	}
+	if overrides.Linger >= 0 {
+		s.Linger = overrides.Linger
+	}
+}
+
+// BufferMemory returns the scenario's buffer.memory.
+func (s Scenario) BufferMemory() int {
+	if s.BufferBytes > 0 {
+		return s.BufferBytes
+	}
+	return BufferBytes
 }
 
 // Find returns the named scenario at scale.
