@@ -114,9 +114,9 @@ func All(scale float64) []Scenario {
 	// where every partition has an open batch at once. Record counts are
 	// kept small so the 4,096-partition runs of the slower clients fit.
 	for _, p := range ScalingPartitions {
-		recs := n(200_000)
+		recs := n(500_000)
 		if p >= 1024 {
-			recs = n(100_000)
+			recs = n(150_000)
 		}
 		out = append(out, with(func(s *Scenario) {
 			s.Name = fmt.Sprintf("scale-%d", p)
