@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"sync"
 	"syscall"
@@ -28,7 +29,7 @@ type childArgs struct {
 	cpuProfile, memProfile  string
 	idle                    time.Duration // at-rest scenarios: the idle window
 	diag                    bool          // let the adapter sample its client (clients.Config.Diag)
-	trace                   string        // at-rest scenarios: runtime/trace of the idle window
+	trace                   string        // runtime/trace of the measured phase (at rest: the idle window)
 }
 
 func runChild(a childArgs) workload.Result {
@@ -89,6 +90,16 @@ func measure(a childArgs, res *workload.Result) error {
 			return err
 		}
 	}
+	if a.trace != "" {
+		f, err := os.Create(a.trace)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return err
+		}
+	}
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
 	ru0 := rusage()
@@ -138,6 +149,9 @@ func measure(a childArgs, res *workload.Result) error {
 	runtime.ReadMemStats(&m1)
 	if a.cpuProfile != "" {
 		pprof.StopCPUProfile()
+	}
+	if a.trace != "" {
+		trace.Stop()
 	}
 	if !acked {
 		return fmt.Errorf("only %d of %d records acknowledged within 120s", tr.Acked()-workload.WarmupRecords, s.Records)

@@ -54,8 +54,8 @@ func main() {
 		runs      = flag.Int("runs", 5, "runs per client and scenario; the report keeps the median by records/s")
 		profile   = flag.String("profile", "", "instead of the comparison: profile Tributary (SendCallback and Send) in the headline scenario, or in -scenarios, into this directory")
 		idle      = flag.Duration("idle", 20*time.Second, "at-rest scenarios: how long the producers sit idle while their CPU is measured")
-		traceDir  = flag.String("trace", "", "at-rest scenarios: write a runtime/trace of each child's idle window into this directory (<client>-<scenario>.trace; use with -runs 1), to see what wakes an idle producer (go tool trace -d=parsed)")
-		traceOut  = flag.String("tracefile", "", "internal (-child): the at-rest idle window's trace file")
+		traceDir  = flag.String("trace", "", "write a runtime/trace of each child's measured phase (at-rest: the idle window, plus a goroutine dump) into this directory as <client>-<scenario>.trace; use with -runs 1. go tool trace -d=parsed shows which goroutines woke")
+		traceOut  = flag.String("tracefile", "", "internal (-child): the measured phase's trace file")
 		bufMem    = flag.Int("buffer-memory", 0, "experiment: buffer.memory in bytes for every throughput scenario and client (0: the scenarios' 32 MiB)")
 		batchSize = flag.Int("batch-size", 0, "experiment: batch.size in bytes for every throughput scenario (0: the scenario's)")
 		linger    = flag.Duration("linger", -1, "experiment: linger.ms for every throughput scenario (negative: the scenario's)")
@@ -91,7 +91,7 @@ type runOptions struct {
 	timeout  time.Duration
 	idle     time.Duration
 	diag     bool
-	traceDir string // at-rest: trace the idle windows into this directory
+	traceDir string // trace the measured phases into this directory
 }
 
 func runComparison(out string, opt runOptions, scenarioList, clientList string, runs int) error {
@@ -213,7 +213,7 @@ func runOne(s workload.Scenario, client string, opt runOptions, cpuProf, memProf
 	if o, ok := workload.Overridden(); ok {
 		args = append(args, "-buffer-memory", fmt.Sprint(o.BufferBytes), "-batch-size", fmt.Sprint(o.BatchBytes), "-linger", o.Linger.String())
 	}
-	if s.Rest && opt.traceDir != "" {
+	if opt.traceDir != "" {
 		if err := os.MkdirAll(opt.traceDir, 0o755); err != nil {
 			return fail(err)
 		}
