@@ -128,11 +128,11 @@ func runComparison(out string, opt runOptions, scenarioList, clientList string, 
 		var scResults []workload.Result
 		if s.Rest {
 			fmt.Printf("== %s: %s — idle %v, all clients × runs at once\n", s.Name, s.Title, opt.idle)
-			scResults = runRest(s, names, opt, runs)
+			scResults = runRest(s, names, clientList, opt, runs)
 		} else {
 			fmt.Printf("== %s: %s — %d records (+%d warm-up)\n", s.Name, s.Title, s.Records, workload.WarmupRecords)
 			for _, c := range names {
-				if !s.RunsClient(c) {
+				if !s.RunsClient(c, clientList) {
 					continue
 				}
 				var tries []workload.Result
@@ -280,7 +280,7 @@ func (c *sinkCounter) handle(node int32, key protocol.Key, version int16, req pr
 // and the whole scenario takes one idle window. Idle CPU is per process
 // (getrusage), so the runs do not count each other's; the median is by
 // idle CPU.
-func runRest(s workload.Scenario, names []string, opt runOptions, runs int) []workload.Result {
+func runRest(s workload.Scenario, names []string, clientList string, opt runOptions, runs int) []workload.Result {
 	type slot struct {
 		client string
 		tries  []workload.Result
@@ -289,7 +289,7 @@ func runRest(s workload.Scenario, names []string, opt runOptions, runs int) []wo
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, c := range names {
-		if !s.RunsClient(c) {
+		if !s.RunsClient(c, clientList) {
 			continue
 		}
 		sl := &slot{client: c}

@@ -28,6 +28,16 @@ func TestScalingScenarios(t *testing.T) {
 	}
 }
 
+func TestOptionalClient(t *testing.T) {
+	s, err := Find("scale-4096", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.RunsClient("kafka-go", "all") || !s.RunsClient("kafka-go", "tributary,kafka-go") || !s.RunsClient("sarama", "all") {
+		t.Error("kafka-go should run the scaling scenarios only when named")
+	}
+}
+
 func TestSelected(t *testing.T) {
 	s, err := Find("scale-1024", 1)
 	if err != nil {
@@ -52,7 +62,7 @@ func TestRestScenarios(t *testing.T) {
 		if !s.Rest || s.Producers != want[0] || len(s.RestTopics()) != want[1] {
 			t.Errorf("%s: rest %v, %d producers, %d topics; want %d and %d", name, s.Rest, s.Producers, len(s.RestTopics()), want[0], want[1])
 		}
-		if s.RunsClient("sarama") || !s.RunsClient("tributary") || !s.RunsClient(NullClient) {
+		if s.RunsClient("sarama", "all") || !s.RunsClient("tributary", "all") || !s.RunsClient(NullClient, "tributary") {
 			t.Errorf("%s: runs the wrong clients", name)
 		}
 	}
