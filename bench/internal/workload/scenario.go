@@ -123,7 +123,7 @@ func All(scale float64) []Scenario {
 		}
 		out = append(out, with(func(s *Scenario) {
 			s.Name = fmt.Sprintf("scale-%d", p)
-			s.Title = fmt.Sprintf("keyed (100,000 keys) over %d partitions (kafka-go only with -clients naming it: one request per partition makes it 10–30× slower here)", p)
+			s.Title = fmt.Sprintf("keyed (100,000 keys) over %d partitions", p)
 			s.Records, s.Keys, s.Partitions, s.Group = recs, 100_000, p, "scaling"
 			s.Optional = []string{"kafka-go"}
 		}))
