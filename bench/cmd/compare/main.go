@@ -5,6 +5,16 @@
 //	go run ./cmd/compare -out results              # every scenario, every client
 //	go run ./cmd/compare -scale 0.1 -scenarios headline -clients tributary,franz-go
 //	go run ./cmd/compare -profile results/profiles # Tributary, headline, with pprof
+//	go run ./cmd/compare -scenarios scaling,at-rest,concurrency
+//	go run ./cmd/compare -scenarios scale-1024 -diag -buffer-memory 268435456
+//
+// Besides the throughput scenarios, -scenarios selects the partition
+// scaling family (keyed records over 16 to 4,096 partitions), the
+// concurrency family (16 and 64 goroutines calling Send) and the at-rest
+// family (idle producers: CPU and context switches over -idle, goroutines
+// and heap per producer). Every throughput scenario also runs Tributary's
+// Future path and the null client, whose CPU per record (the driver's own)
+// is subtracted from every client's.
 //
 // The parent process runs the sink broker (internal/fakebroker with Store
 // off: it checks every batch's CRC-32C, counts records and answers with
