@@ -6,7 +6,7 @@ PKGS := ./...
 
 # Sub-modules with their own go.mod (adapters whose dependencies the root
 # module must not gain); ./... does not reach them.
-PLUGINS := plugin/prometheus
+PLUGINS := plugin/prometheus plugin/otel
 
 # Real-broker tests (TestKafka..., internal/kafkatest) run against a 3-node
 # Apache Kafka KRaft cluster fetched from Maven Central into
@@ -50,7 +50,7 @@ vet:
 # Tributary against franz-go, sarama, kafka-go and confluent-kafka-go, side
 # by side (bench/ is its own module, so the other clients never enter this
 # go.mod). Writes bench/results/RESULTS.md, results.json and chart.png;
-# about 3 minutes here. BENCHFLAGS passes options, e.g.
+# about 10 minutes here with the default 5 runs (BENCHFLAGS='-runs 1' for one pass, ~3 minutes). BENCHFLAGS passes options, e.g.
 # BENCHFLAGS='-scale 0.2 -runs 1'; GOFLAGS=-tags=nocgo (or CGO_ENABLED=0)
 # leaves out confluent-kafka-go, which needs cgo, and the report says so.
 BENCHFLAGS ?=
