@@ -176,6 +176,7 @@ func TestSilentBootstrapBroker(t *testing.T) {
 		err := sendErr(context.Background(), p, "t")
 		assert.ErrorIs(t, err, ErrMetadataTimeout)
 		assert.Contains(t, err.Error(), "broker "+addr+" has not answered connection setup for ")
+		assert.Contains(t, err.Error(), "(socket.connection.setup.timeout.ms=10s)")
 		assertNoRepeats(t, err.Error())
 	})
 }
