@@ -241,4 +241,5 @@ func TestWrongPasswordIsAuthenticationError(t *testing.T) {
 	assert.NotContains(t, err.Error(), "no metadata")
 	assert.NotContains(t, err.Error(), wrong)
 	assertNoRepeats(t, err.Error())
+	assert.Equal(t, 1, strings.Count(err.Error(), "127.0.0.1:"), "the broker is named once: %v", err)
 }
