@@ -72,8 +72,10 @@ type SilentBrokerError struct {
 	Addr    string
 	Waiting string // what it has not answered: "connection setup" or "the Metadata request"
 	For     time.Duration
+	Setting string        // the timeout that applies: socket.connection.setup.timeout.ms or request.timeout.ms
+	Timeout time.Duration // its value
 }
 
 func (e *SilentBrokerError) Error() string {
-	return fmt.Sprintf("broker %s has not answered %s for %v", e.Addr, e.Waiting, e.For.Round(time.Millisecond))
+	return fmt.Sprintf("broker %s has not answered %s for %v (%s=%v)", e.Addr, e.Waiting, e.For.Round(time.Millisecond), e.Setting, e.Timeout)
 }

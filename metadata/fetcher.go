@@ -63,7 +63,7 @@ func (f *PoolFetcher) Fetch(ctx context.Context, topics []string, allowAutoCreat
 	for i := range topics {
 		req.Topics[i].Name = &topics[i]
 	}
-	f.waiting(c.Addr(), "the Metadata request")
+	f.waiting(c.Addr(), waitRequest)
 	r, err := c.Do(ctx, req)
 	if err != nil {
 		if namesBroker(err) {
@@ -83,6 +83,12 @@ func (f *PoolFetcher) Fetch(ctx context.Context, topics []string, allowAutoCreat
 	}
 	return resp, nil
 }
+
+// What a Fetch waits on, for SilentBrokerError.Waiting.
+const (
+	waitSetup   = "connection setup"
+	waitRequest = "the Metadata request"
+)
 
 // namesBroker reports whether a connection error already names the broker
 // address, so that wrapping it again would repeat it.
@@ -107,7 +113,14 @@ func (f *PoolFetcher) stalled(now time.Time) *SilentBrokerError {
 	if f.waitAddr == "" {
 		return nil
 	}
-	return &SilentBrokerError{Addr: f.waitAddr, Waiting: f.waitFor, For: now.Sub(f.waitSince)}
+	e := &SilentBrokerError{Addr: f.waitAddr, Waiting: f.waitFor, For: now.Sub(f.waitSince)}
+	setup, request := f.pool.Timeouts()
+	if f.waitFor == waitSetup {
+		e.Setting, e.Timeout = "socket.connection.setup.timeout.ms", setup
+	} else {
+		e.Setting, e.Timeout = "request.timeout.ms", request
+	}
+	return e
 }
 
 // candidate is a node the fetcher may use.
@@ -169,7 +182,7 @@ func (f *PoolFetcher) pick(ctx context.Context, record bool) (*conn.Conn, error)
 		cd = soonest // Get waits out its backoff
 	}
 	if record {
-		f.waiting(cd.addr, "connection setup")
+		f.waiting(cd.addr, waitSetup)
 	}
 	return f.pool.Get(ctx, cd.id, cd.addr, conn.PurposeControl)
 }

@@ -176,6 +176,7 @@ func TestSilentBootstrapBroker(t *testing.T) {
 		err := sendErr(context.Background(), p, "t")
 		assert.ErrorIs(t, err, ErrMetadataTimeout)
 		assert.Contains(t, err.Error(), "broker "+addr+" has not answered connection setup for ")
+		assert.Contains(t, err.Error(), "(socket.connection.setup.timeout.ms=10s)")
 		assertNoRepeats(t, err.Error())
 	})
 }
@@ -240,4 +241,5 @@ func TestWrongPasswordIsAuthenticationError(t *testing.T) {
 	assert.NotContains(t, err.Error(), "no metadata")
 	assert.NotContains(t, err.Error(), wrong)
 	assertNoRepeats(t, err.Error())
+	assert.Equal(t, 1, strings.Count(err.Error(), "127.0.0.1:"), "the broker is named once: %v", err)
 }

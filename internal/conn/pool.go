@@ -76,6 +76,8 @@ type Pool struct {
 
 	closeDone chan struct{} // closed when Close has finished
 
+	dialTimeout, requestTimeout time.Duration // resolved, for SetupTimeouts
+
 	// For the unreachable-broker log lines; replaced by tests before use.
 	now      func() time.Time
 	logEvery time.Duration
@@ -113,7 +115,7 @@ func NewPool(cfg *Config, onReady func()) *Pool {
 		}
 	}
 	p := &Pool{cfg: cfg, log: rc.Logger, onReady: onReady, nodes: make(map[int32]*node), closeDone: make(chan struct{}),
-		now: time.Now, logEvery: unreachableLogEvery}
+		now: time.Now, logEvery: unreachableLogEvery, dialTimeout: rc.DialTimeout, requestTimeout: rc.RequestTimeout}
 	p.backoff = func(failures int) time.Duration {
 		return Backoff(failures-1, rc.ReconnectBackoff, rc.ReconnectBackoffMax)
 	}
@@ -287,6 +289,11 @@ func (p *Pool) logDialFailureLocked(n *node, nodeID int32, purpose Purpose, err 
 			"node", nodeID, "broker", n.addr, "purpose", purpose, "attempts", n.dialFails, "retry_in", retryIn, "err", err)
 	}
 }
+
+// Timeouts returns the pool's socket.connection.setup.timeout.ms and
+// request.timeout.ms, for callers that report a broker still silent
+// before either ran out. It is safe for concurrent use.
+func (p *Pool) Timeouts() (setup, request time.Duration) { return p.dialTimeout, p.requestTimeout }
 
 // Get returns a live connection to node for purpose, dialing if needed. It
 // waits out any reconnect backoff, then for one dial attempt, and returns

@@ -46,7 +46,7 @@ func (h *logRecords) count(level slog.Level, prefix string) int {
 }
 
 // TestUnreachableBrokerLogsSparsely: a broker that stays down for 100
-// attempts, one a (fake) second apart, gets one warning for the first
+// calls to Get, one a (fake) second apart, gets one warning for the first
 // failure, one "still unreachable" line per 30 s after it, and one line
 // when it is back; the other attempts log at debug level.
 func TestUnreachableBrokerLogsSparsely(t *testing.T) {
@@ -54,9 +54,11 @@ func TestUnreachableBrokerLogsSparsely(t *testing.T) {
 	cl := newCluster(t)
 	addr := cl.ListenAddrs()[0]
 	var down atomic.Bool
+	var dials atomic.Int32
 	down.Store(true)
 	dial := func(ctx context.Context, network, a string) (net.Conn, error) {
 		if down.Load() {
+			dials.Add(1)
 			return nil, errors.New("connection refused")
 		}
 		var d net.Dialer
@@ -79,8 +81,10 @@ func TestUnreachableBrokerLogsSparsely(t *testing.T) {
 	assert.Equal(t, 1, logs.count(slog.LevelWarn, "connection to broker could not be established"), "the first failure")
 	// Seconds 30, 60 and 90: three lines in 99 further attempts.
 	assert.Equal(t, 3, logs.count(slog.LevelWarn, "broker still unreachable after "), "one line per 30 s")
-	assert.Equal(t, 1, logs.count(slog.LevelWarn, "broker still unreachable after 31 attempts"))
-	assert.Equal(t, attempts-4, logs.count(slog.LevelDebug, "connection to broker could not be established"))
+	// Get may make more than one attempt when the (1 ms) backoff ends
+	// before it looks again; every attempt beyond the four lines above
+	// logs at debug level.
+	assert.Equal(t, int(dials.Load())-4, logs.count(slog.LevelDebug, "connection to broker could not be established"))
 
 	down.Store(false)
 	c, err := p.Get(ctx, 1, addr, PurposeControl)

@@ -70,7 +70,9 @@ func Authenticate(ctx context.Context, c *conn.Conn, m Mechanism) error {
 				// before closing; older brokers, some proxies and
 				// test brokers just close.
 				return &AuthError{Mechanism: name, Err: err,
-					Message: "the broker closed the connection during authentication, which is how some brokers report wrong credentials (" + err.Error() + ")"}
+					// The dial error around this one names the
+					// broker; say only what the connection saw.
+					Message: "the broker closed the connection during authentication, which is how some brokers report wrong credentials (" + oe.Op + ": " + oe.Err.Error() + ")"}
 			}
 			return fmt.Errorf("sasl: %s: SaslAuthenticate: %w", name, err)
 		}
