@@ -250,7 +250,8 @@ func (a *Accumulator) track(b *Batch) {
 
 // Deallocate returns a completed batch's memory to the pool. It is called
 // once per batch, after its callbacks ran. A batch split from a larger one
-// releases the larger one once all its halves are released.
+// releases the larger one once all its pieces are released. The memory
+// goes back to the pool now, or at the last Unpin if the batch is pinned.
 func (a *Accumulator) Deallocate(b *Batch) {
 	a.incMu.Lock()
 	_, tracked := a.incomplete[b]
