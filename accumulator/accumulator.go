@@ -251,8 +251,9 @@ func (a *Accumulator) track(b *Batch) {
 
 // Deallocate publishes a completed batch's Result to its futures and
 // returns its memory to the pool. It is called once per batch, after its
-// callbacks ran. A batch split from a larger one
-// releases the larger one once all its halves are released.
+// callbacks ran. A batch split from a larger one releases the larger one
+// once all its pieces are released. The memory goes back to the pool now,
+// or at the last Unpin if the batch is pinned.
 func (a *Accumulator) Deallocate(b *Batch) {
 	// Publish the outcome Complete recorded (a split parent's Result was
 	// published already, by its last child's).

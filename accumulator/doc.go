@@ -14,7 +14,9 @@
 // batch.size buffers are recycled, larger ones are allocated for a single
 // record and dropped. When the pool is exhausted Append blocks, first come
 // first served, up to max.block.ms or the caller's context, then fails with
-// a [*BufferExhaustedError].
+// a [*BufferExhaustedError]. A batch's memory returns to the pool when it
+// is deallocated, unless the sender pinned it ([Accumulator.Pin]) because a
+// request still carries its bytes; then at the last [Accumulator.Unpin].
 //
 // # Futures
 //

@@ -8,7 +8,10 @@
 // drains every ready batch into one Produce request per broker (one batch
 // per partition, within max.request.size), keeps at most
 // max.in.flight.requests.per.connection requests outstanding per broker,
-// and completes each batch's futures with its offsets.
+// and completes each batch's futures with its offsets. With
+// max.in.flight.requests.per.connection=1 it also keeps at most one batch
+// per partition in flight, across brokers, so order holds through a leader
+// move even without idempotence (Java's guaranteeMessageOrder).
 //
 // # Errors and retries
 //
@@ -17,8 +20,11 @@
 // (retry.backoff.ms doubling to retry.backoff.max.ms, ±20% jitter), until
 // retries or delivery.timeout.ms run out; errors that mean stale metadata
 // refresh it (at once from a KIP-951 leader hint). Other errors fail the
-// batch with a [*BatchError] wrapping the Kafka error, expired batches with
-// a [*DeliveryTimeoutError].
+// batch with a [*BatchError] wrapping the Kafka error. A batch not
+// acknowledged within delivery.timeout.ms fails with a
+// [*DeliveryTimeoutError], queued or in flight, whose Last is what held it:
+// the last attempt's error, a [*LeaderUnavailableError], an
+// [*UnreachableError] or an [*InFlightError].
 //
 // # Observing
 //

@@ -318,7 +318,7 @@ func (m *Idempotence) CanRetry(b *accumulator.Batch, err error) bool {
 	return true
 }
 
-// Split implements ProducerState: the halves of a split batch take its
+// Split implements ProducerState: the pieces of a split batch take its
 // place (and its sequences) in the partition's unacknowledged list.
 func (m *Idempotence) Split(parent *accumulator.Batch, children []*accumulator.Batch) {
 	ps := m.part(parent)
