@@ -205,16 +205,20 @@ type Batch struct {
 
 var batchField = regexp.MustCompile(`(baseOffset|count|compresscodec|producerId): (\S+)`)
 
-// DumpLogSegments runs kafka.tools.DumpLogSegments on the first segment of
-// topic-partition in node's log directory and returns its batches. It
-// blocks for one JVM run.
+// DumpLogSegments runs kafka.tools.DumpLogSegments on every segment of
+// topic-partition in node's log directory and returns their batches, in
+// offset order. It blocks for one JVM run.
 func (c *Cluster) DumpLogSegments(ctx context.Context, node int, topic string, partition int32) ([]Batch, error) {
 	n := c.Node(node)
 	if n == nil {
 		return nil, fmt.Errorf("kafkatest: no node %d", node)
 	}
-	seg := filepath.Join(n.Dir, "data", fmt.Sprintf("%s-%d", topic, partition), "00000000000000000000.log")
-	out, err := c.RunTool(ctx, "kafka.tools.DumpLogSegments", "--files", seg)
+	segs, _ := filepath.Glob(filepath.Join(n.Dir, "data", fmt.Sprintf("%s-%d", topic, partition), "*.log"))
+	if len(segs) == 0 {
+		return nil, fmt.Errorf("kafkatest: node %d has no log segment of %s-%d", node, topic, partition)
+	}
+	sort.Strings(segs) // names are zero-padded base offsets
+	out, err := c.RunTool(ctx, "kafka.tools.DumpLogSegments", "--files", strings.Join(segs, ","))
 	if err != nil {
 		return nil, err
 	}
