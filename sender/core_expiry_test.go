@@ -50,3 +50,50 @@ func TestInFlightBatchExpiresAtDeliveryTimeout(t *testing.T) {
 		})
 	}
 }
+
+// TestExpiredInFlightBatchLateAckResolves: with idempotence, a batch that
+// expires in flight may still be written. Here the broker appends it and
+// answers only later (Hold). The record fails at delivery.timeout.ms, the
+// next record, pipelined behind it on the same connection, keeps its
+// sequence, and the late acknowledgement settles the partition: no epoch
+// bump, nothing written twice.
+func TestExpiredInFlightBatchLateAckResolves(t *testing.T) {
+	release := make(chan struct{})
+	log := produceLog{answer: func(n int, _ int32, _ *protocol.ProduceRequest) fakebroker.Action {
+		if n == 1 {
+			return fakebroker.Action{Hold: release}
+		}
+		return fakebroker.Action{}
+	}}
+	e := newEnv(t, options{
+		idempotence: true,
+		linger:      time.Millisecond,
+		broker:      fakebroker.Config{Topics: map[string]int32{"t": 1}, Store: true, Handler: log.handler},
+		sender:      sender.Config{DeliveryTimeout: 2 * time.Second, RequestTimeout: time.Second},
+		conn:        conn.Config{RequestTimeout: 10 * time.Minute},
+	})
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+	r1 := e.send("t", 0, "one")
+	_, err := r1.wait(t)
+	var inflight *sender.InFlightError
+	require.ErrorAs(t, err, &inflight, "the first record expires in flight: %v", err)
+	_, epoch := e.idem.ProducerID()
+
+	r2 := e.send("t", 0, "two")
+	waitFor(t, "the second request at the broker", func() bool { return log.count() == 2 })
+	close(release)
+	_, err = r2.wait(t)
+	require.NoError(t, err)
+
+	assert.Equal(t, []string{"one", "two"}, values(e.fb, "t", 0), "written once each, in order")
+	_, after := e.idem.ProducerID()
+	assert.Equal(t, epoch, after, "no epoch bump")
+	reqs := log.requests()
+	assert.Equal(t, int32(1), reqs[1].partitions[0].seq, "the second batch kept the next sequence")
+}
