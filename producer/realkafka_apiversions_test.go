@@ -22,6 +22,7 @@ import (
 // EndTxn (a committed transaction with offsets). SaslHandshake and
 // SaslAuthenticate are driven by TestKafkaSASL.
 func TestKafkaAPIVersions(t *testing.T) {
+	t.Parallel() // real-Kafka tests overlap each other only: they start after the serial (leakcheck) tests
 	c := kafkatest.Shared(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

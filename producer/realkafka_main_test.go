@@ -86,7 +86,7 @@ func consume(t testing.TB, c *kafkatest.Cluster, topic string, want int, readCom
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	began := time.Now()
-	got, err := c.ConsoleConsume(ctx, topic, kafkatest.ConsumeOptions{Max: want, ReadCommitted: readCommitted, Timeout: 30 * time.Second})
+	got, err := c.ConsoleConsume(ctx, topic, kafkatest.ConsumeOptions{Max: want, ReadCommitted: readCommitted, Timeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,6 +61,7 @@ func placement(t *testing.T, recs []kafkatest.Consumed) map[string]kafkatest.Con
 // every key must land on the same partition, with the same value, in all
 // three, as read back by Kafka's ConsoleConsumer.
 func TestKafkaKeyPlacement(t *testing.T) {
+	t.Parallel() // real-Kafka tests overlap each other only: they start after the serial (leakcheck) tests
 	c := kafkatest.Shared(t)
 	const n, partitions = 10000, 7
 	lines, keys, values := keyedLines(n)

@@ -102,6 +102,7 @@ func show(b []byte) string {
 // reads them back with Kafka's ConsoleConsumer: keys, null and empty keys
 // and values, headers and timestamps arrive intact.
 func TestKafkaAcks(t *testing.T) {
+	t.Parallel() // real-Kafka tests overlap each other only: they start after the serial (leakcheck) tests
 	c := kafkatest.Shared(t)
 	for _, tc := range []struct {
 		name string
@@ -139,6 +140,7 @@ func TestKafkaAcks(t *testing.T) {
 // ConsoleConsumer decompress the batches; DumpLogSegments confirms each
 // batch on disk carries the codec.
 func TestKafkaCompression(t *testing.T) {
+	t.Parallel() // real-Kafka tests overlap each other only: they start after the serial (leakcheck) tests
 	c := kafkatest.Shared(t)
 	for _, codec := range []string{"gzip", "snappy", "lz4", "zstd"} {
 		t.Run(codec, func(t *testing.T) {

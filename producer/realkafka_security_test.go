@@ -51,6 +51,7 @@ func propsProducer(t *testing.T, props map[string]string) *producer.Producer {
 // SCRAM-SHA-512, configured through Java property names, and reads the
 // records back with Kafka's ConsoleConsumer.
 func TestKafkaSASL(t *testing.T) {
+	t.Parallel() // real-Kafka tests overlap each other only: they start after the serial (leakcheck) tests
 	c := kafkatest.Shared(t)
 	for _, mech := range []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"} {
 		t.Run(mech, func(t *testing.T) {
@@ -70,6 +71,7 @@ func TestKafkaSASL(t *testing.T) {
 // within max.block.ms with an authentication error that does not reveal
 // the password.
 func TestKafkaSASLWrongPassword(t *testing.T) {
+	t.Parallel() // real-Kafka tests overlap each other only: they start after the serial (leakcheck) tests
 	c := kafkatest.Shared(t)
 	topic := realTopic(t, c, 1)
 	for _, mech := range []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"} {
@@ -100,6 +102,7 @@ func TestKafkaSASLWrongPassword(t *testing.T) {
 // only: sending there works, sending to another topic fails with
 // TOPIC_AUTHORIZATION_FAILED.
 func TestKafkaTopicAuthorization(t *testing.T) {
+	t.Parallel() // real-Kafka tests overlap each other only: they start after the serial (leakcheck) tests
 	c := kafkatest.Shared(t)
 	allowed, denied := realTopic(t, c, 3), realTopic(t, c, 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

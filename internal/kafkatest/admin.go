@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // Admin operations run through franz-go's kadm on the PLAINTEXT listener:
@@ -40,15 +41,18 @@ func (c *Cluster) Admin() (*kadm.Client, error) {
 }
 
 // CreateTopic creates topic with the given partitions and replication
-// factor (-1: the broker's default, 3) and waits until every partition has
-// a leader. configs are topic configs such as "min.insync.replicas". It
-// blocks.
+// factor (-1: the broker's default, 3) and waits until every running
+// broker knows a leader for every partition: a broker that has not yet
+// learned of the topic answers UNKNOWN_TOPIC_OR_PARTITION, which loses
+// acks=0 records. configs are topic configs such as
+// "min.insync.replicas". It blocks.
 func (c *Cluster) CreateTopic(ctx context.Context, topic string, partitions int32, rf int16, configs map[string]string) error {
-	adm, err := c.Admin()
+	cl, err := c.Client()
 	if err != nil {
 		return err
 	}
-	defer adm.Close()
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
 	cfg := map[string]*string{}
 	for k, v := range configs {
 		cfg[k] = &v
@@ -60,34 +64,42 @@ func (c *Cluster) CreateTopic(ctx context.Context, topic string, partitions int3
 	if err != nil {
 		return fmt.Errorf("kafkatest: creating topic %s: %w", topic, err)
 	}
-	return waitLeaders(ctx, adm, topic, int(partitions))
+	return c.waitLeaders(ctx, cl, topic, int(partitions))
 }
 
-// waitLeaders polls metadata until topic has partitions partitions, each
-// with a leader.
-func waitLeaders(ctx context.Context, adm *kadm.Client, topic string, partitions int) error {
-	for {
-		td, err := adm.ListTopics(ctx, topic)
-		if err == nil {
-			t, ok := td[topic]
-			if ok && t.Err == nil && len(t.Partitions) == partitions {
-				led := 0
-				for _, p := range t.Partitions {
-					if p.Err == nil && p.Leader >= 0 {
-						led++
-					}
-				}
-				if led == partitions {
-					return nil
-				}
+// waitLeaders polls each running broker's metadata until it lists topic
+// with partitions partitions, each with a leader.
+func (c *Cluster) waitLeaders(ctx context.Context, cl *kgo.Client, topic string, partitions int) error {
+	for _, n := range c.Nodes {
+		if !c.Running(n.ID) {
+			continue
+		}
+		for !hasLeaders(ctx, cl, n.ID, topic, partitions) {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("kafkatest: node %d knows no leaders for every partition of %s: %w", n.ID, topic, ctx.Err())
+			case <-time.After(50 * time.Millisecond):
 			}
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("kafkatest: partitions of %s have no leaders: %w", topic, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
+	}
+	return nil
+}
+
+func hasLeaders(ctx context.Context, cl *kgo.Client, node int, topic string, partitions int) bool {
+	req := kmsg.NewPtrMetadataRequest()
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr(topic)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl.Broker(node))
+	if err != nil || len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != 0 || len(resp.Topics[0].Partitions) != partitions {
+		return false
+	}
+	for _, p := range resp.Topics[0].Partitions {
+		if p.ErrorCode != 0 || p.Leader < 0 {
+			return false
 		}
 	}
+	return true
 }
 
 // waitReady waits until the brokers ids are registered and, if write is
@@ -145,7 +157,7 @@ func (c *Cluster) readyOnce(ctx context.Context, ids []int, write bool) error {
 	} else if resp.Err != nil && !errors.Is(resp.Err, kerr.TopicAlreadyExists) {
 		return resp.Err
 	}
-	if err := waitLeaders(attempt, adm, readyTopic, 1); err != nil {
+	if err := c.waitLeaders(attempt, cl, readyTopic, 1); err != nil {
 		return err
 	}
 	return cl.ProduceSync(attempt, &kgo.Record{Topic: readyTopic, Value: []byte("ready")}).FirstErr()

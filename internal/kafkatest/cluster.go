@@ -134,9 +134,6 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 			c.Stop()
 		}
 	}()
-	if c.pki, err = newPKI(c.Dir); err != nil {
-		return nil, err
-	}
 	c.toolsLog = filepath.Join(c.Dir, "log4j2-tools.xml")
 	if err := os.WriteFile(c.toolsLog, []byte(log4j2Tools), 0o644); err != nil {
 		return nil, fmt.Errorf("kafkatest: %w", err)
@@ -164,6 +161,19 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 		n.OutFile = filepath.Join(n.Dir, "stdout.log")
 		n.PropsFile = filepath.Join(n.Dir, "server.properties")
 		c.Nodes = append(c.Nodes, n)
+	}
+	// The broker certificate is also valid for the advertised hosts, so a
+	// proxy on another address (Options.Advertise) passes verification.
+	var hosts []string
+	for _, n := range c.Nodes {
+		for _, a := range []string{n.AdvertisedPlaintext, n.AdvertisedSASL} {
+			if h, _, err := net.SplitHostPort(a); err == nil {
+				hosts = append(hosts, h)
+			}
+		}
+	}
+	if c.pki, err = newPKI(c.Dir, hosts...); err != nil {
+		return nil, err
 	}
 
 	if c.ClusterID, err = clusterID(); err != nil {
@@ -356,12 +366,12 @@ func (c *Cluster) Running(id int) bool {
 
 func (c *Cluster) running(n *Node) bool {
 	c.mu.Lock()
-	pid, exited := n.Pid, n.exited
+	pid, exited, cmd := n.Pid, n.exited, n.cmd
 	c.mu.Unlock()
 	if pid == 0 {
 		return false
 	}
-	if n.cmd != nil && !c.opts.Detach {
+	if cmd != nil && !c.opts.Detach {
 		select {
 		case <-exited:
 			return false
