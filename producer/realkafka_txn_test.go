@@ -2,14 +2,19 @@ package producer_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tributary-go/tributary/internal/kafkatest"
@@ -282,4 +287,143 @@ func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// TestKafkaTxnSendOffsets: SendOffsetsToTransaction with a real consumer
+// group member (franz-go in a classic group, its member id and
+// generation, KIP-447) commits the group's offsets only when the
+// transaction commits: after a committed transaction the group's offsets
+// are what was sent, an aborted transaction leaves them as they were, and
+// the next committed one moves them again. Read back with kadm
+// (OffsetFetch with require_stable, so pending transactional offsets
+// cannot pass for committed ones) and finally with Kafka's own
+// ConsumerGroupCommand --describe.
+func TestKafkaTxnSendOffsets(t *testing.T) {
+	c := kafkatest.Shared(t)
+	in, out := realTopic(t, c, 2), realTopic(t, c, 1)
+	group := "g-" + txnID(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	const perPartition = 10
+	var inputs []*producer.Record
+	for part := int32(0); part < 2; part++ {
+		for i := 0; i < perPartition; i++ {
+			inputs = append(inputs, &producer.Record{Topic: in, Partition: part, UsePartition: true, Value: []byte(fmt.Sprintf("in-%d-%d", part, i))})
+		}
+	}
+	sendAll(t, realProducer(t, c), inputs)
+
+	consumer, err := c.Client(kgo.ConsumerGroup(group), kgo.ConsumeTopics(in), kgo.DisableAutoCommit(),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	require.NoError(t, err)
+	defer consumer.Close()
+	consumed := 0
+	for consumed < len(inputs) {
+		fs := consumer.PollFetches(ctx)
+		require.NoError(t, ctx.Err(), "consumed %d of %d input records", consumed, len(inputs))
+		require.NoError(t, fs.Err0())
+		consumed += fs.NumRecords()
+	}
+	member, generation := consumer.GroupMetadata()
+	require.NotEmpty(t, member, "the consumer's member id")
+	require.Positive(t, generation, "the consumer's generation")
+	t.Logf("Kafka %s: group %s member %s generation %d", c.Version, group, member, generation)
+	meta := producer.GroupMetadata{GroupID: group, GenerationID: generation, MemberID: member}
+
+	adm, err := c.Admin()
+	require.NoError(t, err)
+	defer adm.Close()
+	// EndTxn returns once the coordinator decided; it writes the markers
+	// to __consumer_offsets afterwards, and until the group coordinator
+	// has applied them an OffsetFetch with require_stable answers
+	// UNSTABLE_OFFSET_COMMIT for partitions with pending offsets (and
+	// omits partitions that have only pending ones).
+	fetchOffsets := func() (map[int32]int64, error) {
+		resp, err := adm.FetchOffsets(kadm.RequireStable(ctx), group)
+		if err == nil {
+			err = resp.Error()
+		}
+		if err != nil {
+			return nil, err
+		}
+		got := map[int32]int64{}
+		resp.Each(func(o kadm.OffsetResponse) {
+			if o.Topic == in {
+				got[o.Partition] = o.At
+			}
+		})
+		return got, nil
+	}
+	committedOffsets := func() map[int32]int64 {
+		t.Helper()
+		var got map[int32]int64
+		waitFor(t, time.Minute, "stable group offsets", func() bool {
+			var err error
+			got, err = fetchOffsets()
+			require.True(t, err == nil || errors.Is(err, kerr.UnstableOffsetCommit), "OffsetFetch: %v", err)
+			return err == nil
+		})
+		return got
+	}
+	waitOffsets := func(want map[int32]int64, after string) {
+		t.Helper()
+		var got map[int32]int64
+		deadline := time.Now().Add(time.Minute)
+		for {
+			if got = committedOffsets(); assert.ObjectsAreEqual(want, got) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("group offsets after %s: %v, want %v", after, got, want)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	p := txnProducer(t, c, txnID(t))
+	txn := func(value string, offsets map[int32]int64, commit bool) {
+		t.Helper()
+		require.NoError(t, p.BeginTransaction())
+		f := p.Send(ctx, &producer.Record{Topic: out, Value: []byte(value)})
+		var pos []producer.PartitionOffset
+		for part, o := range offsets {
+			pos = append(pos, producer.PartitionOffset{Partition: part, Offset: o, LeaderEpoch: -1, Metadata: value})
+		}
+		require.NoError(t, p.SendOffsetsToTransaction(ctx, map[string][]producer.PartitionOffset{in: pos}, meta))
+		if commit {
+			require.NoError(t, p.CommitTransaction(ctx))
+			_, err := f.Get(ctx)
+			require.NoError(t, err)
+			return
+		}
+		require.NoError(t, p.AbortTransaction(ctx))
+	}
+
+	require.Empty(t, committedOffsets(), "offsets before any transaction")
+	first := map[int32]int64{0: 3, 1: 4}
+	txn("committed-1", first, true)
+	waitOffsets(first, "the first committed transaction")
+	txn("aborted", map[int32]int64{0: 8, 1: 9}, false)
+	// Once the group has no pending transactional offsets (require_stable
+	// answers), the abort marker is applied: the offsets must be unchanged.
+	require.Equal(t, first, committedOffsets(), "offsets after an aborted transaction")
+	last := map[int32]int64{0: perPartition, 1: perPartition}
+	txn("committed-2", last, true)
+	waitOffsets(last, "the second committed transaction")
+
+	// Kafka's own tool agrees.
+	desc, err := c.RunTool(ctx, "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+		"--bootstrap-server", strings.Join(c.Bootstrap(), ","), "--describe", "--group", group, "--timeout", "60000")
+	require.NoError(t, err)
+	row := regexp.MustCompile(`(?m)^\S+\s+` + regexp.QuoteMeta(in) + `\s+(\d+)\s+(\d+)\s`)
+	described := map[int32]int64{}
+	for _, m := range row.FindAllStringSubmatch(string(desc), -1) {
+		part, _ := strconv.Atoi(m[1])
+		o, _ := strconv.ParseInt(m[2], 10, 64)
+		described[int32(part)] = o
+	}
+	require.Equal(t, last, described, "ConsumerGroupCommand --describe:\n%s", desc)
+
+	got := consume(t, c, out, 2, true)
+	assert.Equal(t, []string{"committed-1", "committed-2"}, []string{string(got[0].Value), string(got[1].Value)})
 }
