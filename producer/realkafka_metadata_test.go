@@ -3,6 +3,8 @@ package producer_test
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -137,9 +139,10 @@ func TestKafkaPartitionsAdded(t *testing.T) {
 
 // TestKafkaRecordTooLarge: on a topic with max.message.bytes 10 KiB, a
 // single record of 20 KiB (under the producer's max.request.size) is
-// refused by the broker with a typed MESSAGE_TOO_LARGE error, while 200
+// refused by the broker with a typed MESSAGE_TOO_LARGE error that gives
+// the batch's size and the limits it broke, while 200
 // records of 500 bytes, batched into requests far over the limit, are
-// split and every one delivered once.
+// split (batch-split-total counts it) and every one delivered once.
 func TestKafkaRecordTooLarge(t *testing.T) {
 	c := kafkatest.Shared(t)
 	topic := uniqueTopic(t)
@@ -152,6 +155,10 @@ func TestKafkaRecordTooLarge(t *testing.T) {
 	t.Logf("Kafka %s: a 20 KiB record on a topic with max.message.bytes=10240: %v", c.Version, err)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, protocol.ErrMessageTooLarge)
+	m := regexp.MustCompile(`a batch of (\d+) bytes with 1 records is over the broker's message.max.bytes or the topic's max.message.bytes`).FindStringSubmatch(err.Error())
+	require.NotNil(t, m, "the error names the batch's size and the limits: %v", err)
+	size, _ := strconv.Atoi(m[1])
+	assert.Greater(t, size, 20<<10, "the refused batch's size")
 
 	var recs []*producer.Record
 	for i := 0; i < 200; i++ {
@@ -159,5 +166,8 @@ func TestKafkaRecordTooLarge(t *testing.T) {
 		recs = append(recs, &producer.Record{Topic: topic, Value: []byte(v)})
 	}
 	mds := sendAll(t, p, recs)
+	splits := p.Metrics().BatchSplitTotal
+	t.Logf("Kafka %s: 200 records of ~510 bytes delivered after %d batch splits", c.Version, splits)
+	assert.Positive(t, splits, "the oversized batch was split")
 	checkDelivered(t, c, topic, recs, mds)
 }
