@@ -12,6 +12,7 @@ package sender
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -161,6 +162,16 @@ func isLeaderError(err error) bool {
 // batchError builds the error a failed batch reports, attaching per-record
 // errors (Produce v8+) when the broker named records.
 func (s *Sender) batchError(b *accumulator.Batch, kerr *protocol.Error, p *protocol.ProduceResponsePartition) error {
+	if errors.Is(kerr, protocol.ErrMessageTooLarge) {
+		// Kafka's ProduceResponse names no sizes (the broker sends no
+		// message for RECORD_TOO_LARGE), so say what was refused: the
+		// batch's size against the limits it broke.
+		detail := fmt.Sprintf("a batch of %d bytes with %d records is over the broker's message.max.bytes or the topic's max.message.bytes", b.SizeBytes(), b.NumRecords())
+		if kerr.Detail != "" {
+			detail += "; the broker said: " + kerr.Detail
+		}
+		kerr = kerr.WithMessage(detail)
+	}
 	return &BatchError{Topic: b.Topic, Partition: b.Partition, Err: kerr, Records: b.NumRecords(), RecordErrors: recordErrors(kerr, p)}
 }
 
