@@ -415,7 +415,8 @@ func isSequenceError(err error) bool {
 // createAssigned creates topic with one partition per replica list in
 // assignment (the first replica is the preferred leader) and waits until
 // each partition is led by its first replica with every replica in sync.
-func createAssigned(t *testing.T, c *kafkatest.Cluster, topic string, assignment [][]int32) {
+// configs are topic configs.
+func createAssigned(t *testing.T, c *kafkatest.Cluster, topic string, assignment [][]int32, configs map[string]string) {
 	t.Helper()
 	cl, err := c.Client()
 	if err != nil {
@@ -432,6 +433,11 @@ func createAssigned(t *testing.T, c *kafkatest.Cluster, topic string, assignment
 		ra := kmsg.NewCreateTopicsRequestTopicReplicaAssignment()
 		ra.Partition, ra.Replicas = int32(i), replicas
 		rt.ReplicaAssignment = append(rt.ReplicaAssignment, ra)
+	}
+	for k, v := range configs {
+		cfg := kmsg.NewCreateTopicsRequestTopicConfig()
+		cfg.Name, cfg.Value = k, kmsg.StringPtr(v)
+		rt.Configs = append(rt.Configs, cfg)
 	}
 	req.Topics = append(req.Topics, rt)
 	resp, err := req.RequestWith(ctx, cl)
