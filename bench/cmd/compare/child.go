@@ -7,7 +7,9 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -25,6 +27,9 @@ type childArgs struct {
 	brokers                 []string
 	scale                   float64
 	cpuProfile, memProfile  string
+	idle                    time.Duration // at-rest scenarios: the idle window
+	diag                    bool          // let the adapter sample its client (clients.Config.Diag)
+	trace                   string        // runtime/trace of the measured phase (at rest: the idle window)
 }
 
 func runChild(a childArgs) workload.Result {
@@ -40,10 +45,13 @@ func measure(a childArgs, res *workload.Result) error {
 	if err != nil {
 		return err
 	}
+	if s.Rest {
+		return measureRest(a, s, res)
+	}
 	res.Records = s.Records
 	pay := workload.MakePayloads(s)
 	tr := workload.NewTracker(s.SampleEvery())
-	c, err := clients.Start(a.client, clients.Config{Brokers: a.brokers, Topic: a.topic, Scenario: s, Tracker: tr})
+	c, err := clients.Start(a.client, clients.Config{Brokers: a.brokers, Topic: a.topic, Scenario: s, Tracker: tr, Diag: a.diag})
 	if err != nil {
 		return fmt.Errorf("start: %w", err)
 	}
@@ -59,7 +67,7 @@ func measure(a childArgs, res *workload.Result) error {
 	tr.Expect(workload.WarmupRecords)
 	keys := newKeyPicker(pay.Keys)
 	for i := range workload.WarmupRecords {
-		if err := c.Produce(keys.next(), pay.Values[i%len(pay.Values)], -1); err != nil {
+		if err := c.Produce(0, keys.next(), pay.Values[i%len(pay.Values)], -1); err != nil {
 			return fmt.Errorf("warm-up produce: %w", err)
 		}
 	}
@@ -82,6 +90,16 @@ func measure(a childArgs, res *workload.Result) error {
 			return err
 		}
 	}
+	if a.trace != "" {
+		f, err := os.Create(a.trace)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return err
+		}
+	}
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
 	ru0 := rusage()
@@ -92,17 +110,38 @@ func measure(a childArgs, res *workload.Result) error {
 	if s.Rate > 0 {
 		interval = time.Second / time.Duration(s.Rate)
 	}
-	for i := range s.Records {
-		if interval > 0 {
-			// Throttle as Java's ThroughputThrottler does: sleep only when
-			// ahead of schedule, so the rate holds on average.
-			if ahead := time.Duration(i)*interval - time.Since(t0); ahead > 200*time.Microsecond {
-				time.Sleep(ahead)
+	// Sender w sends records w, w+G, w+2G, ... (G = s.Senders()), each
+	// with its own key sequence.
+	senders := s.Senders()
+	errs := make([]error, senders)
+	var wg sync.WaitGroup
+	for w := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			keys := keys
+			if w > 0 {
+				keys = newKeyPicker(pay.Keys)
+				keys.x += uint64(w) * 0x9E3779B97F4A7C15
 			}
-		}
-		if err := c.Produce(keys.next(), pay.Values[i%len(pay.Values)], tr.Begin(i)); err != nil {
-			return fmt.Errorf("produce: %w", err)
-		}
+			for i := w; i < s.Records; i += senders {
+				if interval > 0 {
+					// Throttle as Java's ThroughputThrottler does: sleep only
+					// when ahead of schedule, so the rate holds on average.
+					if ahead := time.Duration(i)*interval - time.Since(t0); ahead > 200*time.Microsecond {
+						time.Sleep(ahead)
+					}
+				}
+				if err := c.Produce(w, keys.next(), pay.Values[i%len(pay.Values)], tr.Begin(i)); err != nil {
+					errs[w] = fmt.Errorf("produce: %w", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	acked := tr.Wait(120 * time.Second)
 	elapsed := time.Since(t0)
@@ -110,6 +149,9 @@ func measure(a childArgs, res *workload.Result) error {
 	runtime.ReadMemStats(&m1)
 	if a.cpuProfile != "" {
 		pprof.StopCPUProfile()
+	}
+	if a.trace != "" {
+		trace.Stop()
 	}
 	if !acked {
 		return fmt.Errorf("only %d of %d records acknowledged within 120s", tr.Acked()-workload.WarmupRecords, s.Records)
@@ -134,6 +176,9 @@ func measure(a childArgs, res *workload.Result) error {
 	res.P50Ms, res.P99Ms, res.P999Ms, res.MeanMs, res.Samples = tr.Percentiles()
 	failed, ferr := tr.Failed()
 	res.Failed = failed
+	if d, ok := c.(clients.Diagnoser); ok {
+		res.Extra = d.Extra()
+	}
 
 	closed = true
 	cerr := c.Close()
@@ -179,6 +224,7 @@ func (k *keyPicker) next() []byte {
 type usage struct {
 	cpu      time.Duration // user + system
 	maxRSSKB int64
+	csw      int64 // context switches, voluntary + involuntary
 }
 
 func rusage() usage {
@@ -189,7 +235,7 @@ func rusage() usage {
 	tv := func(t syscall.Timeval) time.Duration {
 		return time.Duration(t.Sec)*time.Second + time.Duration(t.Usec)*time.Microsecond
 	}
-	return usage{cpu: tv(ru.Utime) + tv(ru.Stime), maxRSSKB: int64(ru.Maxrss)}
+	return usage{cpu: tv(ru.Utime) + tv(ru.Stime), maxRSSKB: int64(ru.Maxrss), csw: int64(ru.Nvcsw) + int64(ru.Nivcsw)}
 }
 
 // printResult writes the child's one line of output.

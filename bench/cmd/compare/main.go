@@ -5,6 +5,16 @@
 //	go run ./cmd/compare -out results              # every scenario, every client
 //	go run ./cmd/compare -scale 0.1 -scenarios headline -clients tributary,franz-go
 //	go run ./cmd/compare -profile results/profiles # Tributary, headline, with pprof
+//	go run ./cmd/compare -scenarios scaling,at-rest,concurrency
+//	go run ./cmd/compare -scenarios scale-1024 -diag -buffer-memory 268435456
+//
+// Besides the throughput scenarios, -scenarios selects the partition
+// scaling family (keyed records over 16 to 4,096 partitions), the
+// concurrency family (16 and 64 goroutines calling Send) and the at-rest
+// family (idle producers: CPU and context switches over -idle, goroutines
+// and heap per producer). Every throughput scenario also runs Tributary's
+// Future path and the null client, whose CPU per record (the driver's own)
+// is subtracted from every client's.
 //
 // The parent process runs the sink broker (internal/fakebroker with Store
 // off: it checks every batch's CRC-32C, counts records and answers with
@@ -20,11 +30,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tributary-go/tributary/bench/internal/clients"
@@ -50,21 +63,31 @@ func main() {
 		timeout   = flag.Duration("timeout", 3*time.Minute, "kill a client run after this long")
 		runs      = flag.Int("runs", 5, "runs per client and scenario; the report keeps the median by records/s")
 		profile   = flag.String("profile", "", "instead of the comparison: profile Tributary (SendCallback and Send) in the headline scenario, or in -scenarios, into this directory")
+		idle      = flag.Duration("idle", 20*time.Second, "at-rest scenarios: how long the producers sit idle while their CPU is measured")
+		traceDir  = flag.String("trace", "", "write a runtime/trace of each child's measured phase (at-rest: the idle window, plus a goroutine dump) into this directory as <client>-<scenario>.trace; use with -runs 1. go tool trace -d=parsed shows which goroutines woke")
+		traceOut  = flag.String("tracefile", "", "internal (-child): the measured phase's trace file")
+		bufMem    = flag.Int("buffer-memory", 0, "experiment: buffer.memory in bytes for every throughput scenario and client (0: the scenarios' 32 MiB)")
+		batchSize = flag.Int("batch-size", 0, "experiment: batch.size in bytes for every throughput scenario (0: the scenario's)")
+		linger    = flag.Duration("linger", -1, "experiment: linger.ms for every throughput scenario (negative: the scenario's)")
+		diag      = flag.Bool("diag", false, "let adapters sample their client's internals during runs (Tributary: buffer pool state every ms); costs a little CPU, off for the published figures")
 	)
 	flag.Parse()
+	workload.SetOverrides(workload.Overrides{BufferBytes: *bufMem, BatchBytes: *batchSize, Linger: *linger})
 
 	if *child {
 		printResult(runChild(childArgs{
 			client: *client, scenario: *scenario, topic: *topic, scale: *scale,
 			brokers: strings.Split(*brokers, ","), cpuProfile: *cpuProf, memProfile: *memProf,
+			idle: *idle, diag: *diag, trace: *traceOut,
 		}))
 		return
 	}
+	opt := runOptions{scale: *scale, timeout: *timeout, idle: *idle, diag: *diag, traceDir: *traceDir}
 	var err error
 	if *profile != "" {
-		err = runProfiles(*profile, *scale, *timeout, *scenarios)
+		err = runProfiles(*profile, opt, *scenarios)
 	} else {
-		err = runComparison(*out, *scale, *scenarios, *which, *timeout, max(*runs, 1))
+		err = runComparison(*out, opt, *scenarios, *which, max(*runs, 1))
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "compare:", err)
@@ -72,11 +95,20 @@ func main() {
 	}
 }
 
-func runComparison(out string, scale float64, scenarioList, clientList string, timeout time.Duration, runs int) error {
-	all := workload.All(scale)
+// runOptions are the flags every child run gets.
+type runOptions struct {
+	scale    float64
+	timeout  time.Duration
+	idle     time.Duration
+	diag     bool
+	traceDir string // trace the measured phases into this directory
+}
+
+func runComparison(out string, opt runOptions, scenarioList, clientList string, runs int) error {
+	all := workload.All(opt.scale)
 	var scs []workload.Scenario
 	for _, s := range all {
-		if scenarioList == "all" || contains(scenarioList, s.Name) {
+		if s.Selected(scenarioList) {
 			scs = append(scs, s)
 		}
 	}
@@ -85,7 +117,9 @@ func runComparison(out string, scale float64, scenarioList, clientList string, t
 	}
 	var names []string
 	for _, c := range clients.Names() {
-		if clientList == "all" || contains(clientList, c) {
+		// The null client (the driver floor) always runs: every other
+		// client's CPU per record is reported net of it.
+		if clientList == "all" || contains(clientList, c) || c == workload.NullClient {
 			names = append(names, c)
 		}
 	}
@@ -101,28 +135,37 @@ func runComparison(out string, scale float64, scenarioList, clientList string, t
 	start := time.Now()
 	var results []workload.Result
 	for _, s := range scs {
-		fmt.Printf("== %s: %s — %d records (+%d warm-up)\n", s.Name, s.Title, s.Records, workload.WarmupRecords)
-		for _, c := range names {
-			if !s.RunsClient(c) {
-				continue
-			}
-			var tries []workload.Result
-			for range runs {
-				r := runOne(s, c, scale, timeout, "", "")
-				printLine(r)
-				tries = append(tries, r)
-				if r.Err != "" {
-					break // a failing client fails every time; don't wait out more
+		var scResults []workload.Result
+		if s.Rest {
+			fmt.Printf("== %s: %s — idle %v, all clients × runs at once\n", s.Name, s.Title, opt.idle)
+			scResults = runRest(s, names, clientList, opt, runs)
+		} else {
+			fmt.Printf("== %s: %s — %d records (+%d warm-up)\n", s.Name, s.Title, s.Records, workload.WarmupRecords)
+			for _, c := range names {
+				if !s.RunsClient(c, clientList) {
+					continue
 				}
+				var tries []workload.Result
+				for range runs {
+					r := runOne(s, c, opt, "", "")
+					printLine(r)
+					tries = append(tries, r)
+					if r.Err != "" {
+						break // a failing client fails every time; don't wait out more
+					}
+				}
+				scResults = append(scResults, median(tries))
 			}
-			results = append(results, median(tries))
+			subtractFloor(scResults)
 		}
+		results = append(results, scResults...)
 	}
 	rep := report.Report{
 		Runs:      runs,
 		Date:      start,
 		Machine:   report.DescribeMachine(),
-		Scale:     scale,
+		Scale:     opt.scale,
+		Idle:      opt.idle,
 		Scenarios: scs,
 		Results:   results,
 		Elapsed:   time.Since(start),
@@ -145,15 +188,23 @@ func runComparison(out string, scale float64, scenarioList, clientList string, t
 
 // runOne starts a fresh sink, runs client through s in a child process and
 // checks the sink's count.
-func runOne(s workload.Scenario, client string, scale float64, timeout time.Duration, cpuProf, memProf string) workload.Result {
+func runOne(s workload.Scenario, client string, opt runOptions, cpuProf, memProf string) workload.Result {
 	fail := func(err error) workload.Result {
 		return workload.Result{Scenario: s.Name, Client: client, Records: s.Records, Err: err.Error()}
 	}
 	const topic = "bench"
+	topics := map[string]int32{topic: int32(s.Partitions)}
+	if s.Rest {
+		topics = map[string]int32{}
+		for _, t := range s.RestTopics() {
+			topics[t] = int32(s.Partitions)
+		}
+	}
+	var cnt sinkCounter
 	sink, err := fakebroker.Start(fakebroker.Config{
 		Brokers: workload.Brokers,
-		Topics:  map[string]int32{topic: int32(s.Partitions)},
-		Handler: advertiseFetch,
+		Topics:  topics,
+		Handler: cnt.handle,
 	})
 	if err != nil {
 		return fail(err)
@@ -165,30 +216,129 @@ func runOne(s workload.Scenario, client string, scale float64, timeout time.Dura
 		return fail(err)
 	}
 	args := []string{"-child", "-client", client, "-scenario", s.Name, "-topic", topic,
-		"-brokers", strings.Join(sink.Addrs(), ","), "-scale", fmt.Sprint(scale)}
+		"-brokers", strings.Join(sink.Addrs(), ","), "-scale", fmt.Sprint(opt.scale), "-idle", opt.idle.String()}
+	if opt.diag {
+		args = append(args, "-diag")
+	}
+	if o, ok := workload.Overridden(); ok {
+		args = append(args, "-buffer-memory", fmt.Sprint(o.BufferBytes), "-batch-size", fmt.Sprint(o.BatchBytes), "-linger", o.Linger.String())
+	}
+	if opt.traceDir != "" {
+		if err := os.MkdirAll(opt.traceDir, 0o755); err != nil {
+			return fail(err)
+		}
+		args = append(args, "-tracefile", filepath.Join(opt.traceDir, client+"-"+s.Name+".trace"))
+	}
 	if cpuProf != "" {
 		args = append(args, "-cpuprofile", cpuProf, "-memprofile", memProf)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), opt.timeout+opt.idle)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, self, args...)
 	cmd.Stderr = os.Stderr
 	cmd.Env = append(os.Environ(), "GOGC=100") // the same GC setting for every Go client
 	outb, err := cmd.Output()
 	if ctx.Err() != nil {
-		return fail(fmt.Errorf("killed after %v", timeout))
+		return fail(fmt.Errorf("killed after %v", opt.timeout+opt.idle))
 	}
 	r, perr := parseResult(string(outb))
 	if perr != nil {
 		return fail(errors.Join(perr, err))
 	}
-	for p := range s.Partitions {
-		r.SinkCount += sink.Records(topic, int32(p))
+	for t := range topics {
+		for p := range s.Partitions {
+			r.SinkCount += sink.Records(t, int32(p))
+		}
 	}
-	if want := int64(s.Records + workload.WarmupRecords); r.Err == "" && r.SinkCount != want {
+	r.SinkRequests, r.SinkBatches = cnt.requests.Load(), cnt.batches.Load()
+	want := int64(s.Records + workload.WarmupRecords)
+	if s.Rest {
+		want = int64(s.Producers * s.TopicCount)
+	}
+	if client == workload.NullClient {
+		want = 0 // the null client sends nothing
+	}
+	if r.Err == "" && r.SinkCount != want {
 		r.Err = fmt.Sprintf("sink counted %d records, want %d", r.SinkCount, want)
 	}
 	return r
+}
+
+// sinkCounter counts, from the sink's request handler, the Produce
+// requests and the partition batches in them (Produce v3+ carries exactly
+// one batch per partition entry; the sink rejects anything else).
+type sinkCounter struct {
+	requests atomic.Int64
+	batches  atomic.Int64
+}
+
+func (c *sinkCounter) handle(node int32, key protocol.Key, version int16, req protocol.Request) fakebroker.Action {
+	if pr, ok := req.(*protocol.ProduceRequest); ok && key == protocol.KeyProduce {
+		n := 0
+		for i := range pr.Topics {
+			n += len(pr.Topics[i].Partitions)
+		}
+		c.requests.Add(1)
+		c.batches.Add(int64(n))
+		return fakebroker.Action{}
+	}
+	return advertiseFetch(node, key, version, req)
+}
+
+// runRest runs an at-rest scenario: every client × run at once, each in
+// its own child process with its own sink, so the idle windows overlap
+// and the whole scenario takes one idle window. Idle CPU is per process
+// (getrusage), so the runs do not count each other's; the median is by
+// idle CPU.
+func runRest(s workload.Scenario, names []string, clientList string, opt runOptions, runs int) []workload.Result {
+	type slot struct {
+		client string
+		tries  []workload.Result
+	}
+	var slots []*slot
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, c := range names {
+		if !s.RunsClient(c, clientList) {
+			continue
+		}
+		sl := &slot{client: c}
+		slots = append(slots, sl)
+		for range runs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := runOne(s, c, opt, "", "")
+				mu.Lock()
+				sl.tries = append(sl.tries, r)
+				mu.Unlock()
+			}()
+		}
+	}
+	wg.Wait()
+	var out []workload.Result
+	for _, sl := range slots {
+		for _, r := range sl.tries {
+			printRestLine(r)
+		}
+		out = append(out, medianBy(sl.tries, func(r workload.Result) float64 { return r.IdleCPUMs }))
+	}
+	return out
+}
+
+// subtractFloor sets every result's CPU floor (the null client's CPU per
+// record in the same scenario) and net CPU.
+func subtractFloor(rs []workload.Result) {
+	floor := 0.0
+	for _, r := range rs {
+		if r.Client == workload.NullClient && r.Err == "" {
+			floor = r.CPUPerRecord
+		}
+	}
+	for i := range rs {
+		rs[i].CPUFloor = floor
+		rs[i].CPUNet = max(rs[i].CPUPerRecord-floor, 0)
+	}
 }
 
 // advertiseFetch answers ApiVersions with the sink's APIs plus Fetch.
@@ -216,13 +366,19 @@ func advertiseFetch(_ int32, key protocol.Key, version int16, req protocol.Reque
 // median returns the run with the median records/s, or the first failed
 // run when any failed.
 func median(rs []workload.Result) workload.Result {
+	return medianBy(rs, func(r workload.Result) float64 { return r.RecordsPerSec })
+}
+
+// medianBy returns the run with the median key, or the first failed run
+// when any failed.
+func medianBy(rs []workload.Result, key func(workload.Result) float64) workload.Result {
 	for _, r := range rs {
 		if r.Err != "" {
 			return r
 		}
 	}
 	sorted := slices.Clone(rs)
-	slices.SortFunc(sorted, func(a, b workload.Result) int { return cmp.Compare(a.RecordsPerSec, b.RecordsPerSec) })
+	slices.SortFunc(sorted, func(a, b workload.Result) int { return cmp.Compare(key(a), key(b)) })
 	return sorted[len(sorted)/2]
 }
 
@@ -231,40 +387,51 @@ func printLine(r workload.Result) {
 		fmt.Printf("   %-20s ERROR: %s\n", r.Client, r.Err)
 		return
 	}
-	fmt.Printf("   %-20s %10.0f rec/s %7.1f MB/s %6.2f µs CPU/rec %6.2f allocs/rec %7.1f B/rec %6.0f MB RSS  p50 %.2f p99 %.2f p99.9 %.2f ms\n",
-		r.Client, r.RecordsPerSec, r.MBPerSec, r.CPUPerRecord, r.AllocsPerRec, r.BytesPerRec, r.PeakRSSMB, r.P50Ms, r.P99Ms, r.P999Ms)
+	fmt.Printf("   %-20s %10.0f rec/s %7.1f MB/s %6.2f µs CPU/rec %6.2f allocs/rec %7.1f B/rec %6.0f MB RSS  p50 %.2f p99 %.2f p99.9 %.2f ms  %d batches in %d requests (%.1f rec/batch)\n",
+		r.Client, r.RecordsPerSec, r.MBPerSec, r.CPUPerRecord, r.AllocsPerRec, r.BytesPerRec, r.PeakRSSMB, r.P50Ms, r.P99Ms, r.P999Ms,
+		r.SinkBatches, r.SinkRequests, r.RecordsPerBatch())
+	if len(r.Extra) > 0 {
+		keys := slices.Sorted(maps.Keys(r.Extra))
+		var b strings.Builder
+		for _, k := range keys {
+			fmt.Fprintf(&b, " %s=%.6g", k, r.Extra[k])
+		}
+		fmt.Printf("   %-20s%s\n", "", b.String())
+	}
+}
+
+func printRestLine(r workload.Result) {
+	if r.Err != "" {
+		fmt.Printf("   %-20s ERROR: %s\n", r.Client, r.Err)
+		return
+	}
+	fmt.Printf("   %-20s idle %.1fs: %7.2f ms CPU, %6d context switches; %.1f goroutines and %.0f KiB heap per producer (%d producers)\n",
+		r.Client, r.IdleSeconds, r.IdleCPUMs, r.IdleCtxSwitch, r.GoroutinesPer, r.HeapPerProdKB, r.Producers)
 }
 
 // runProfiles profiles Tributary's SendCallback and Send paths in the
-// headline scenario, or its SendCallback path in the listed scenarios.
-func runProfiles(dir string, scale float64, timeout time.Duration, scenarioList string) error {
+// headline scenario, or both in the listed scenarios (names or groups).
+func runProfiles(dir string, opt runOptions, scenarioList string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	type run struct{ scenario, client string }
-	runs := []run{
-		{workload.HeadlineScenario, "tributary"},
-		{"headline-future", "tributary-future"},
+	if scenarioList == "all" {
+		scenarioList = workload.HeadlineScenario
 	}
-	if scenarioList != "all" {
-		runs = runs[:0]
-		for _, name := range strings.Split(scenarioList, ",") {
-			runs = append(runs, run{strings.TrimSpace(name), "tributary"})
+	for _, s := range workload.All(opt.scale) {
+		if !s.Selected(scenarioList) || s.Rest {
+			continue
 		}
-	}
-	for _, run := range runs {
-		s, err := workload.Find(run.scenario, scale)
-		if err != nil {
-			return err
+		for _, client := range []string{"tributary", "tributary-future"} {
+			cpu := filepath.Join(dir, client+"-"+s.Name+".cpu.pprof")
+			mem := filepath.Join(dir, client+"-"+s.Name+".allocs.pprof")
+			r := runOne(s, client, opt, cpu, mem)
+			printLine(r)
+			if r.Err != "" {
+				return errors.New(r.Err)
+			}
+			fmt.Printf("   profiles: %s %s\n", cpu, mem)
 		}
-		cpu := filepath.Join(dir, run.client+"-"+run.scenario+".cpu.pprof")
-		mem := filepath.Join(dir, run.client+"-"+run.scenario+".allocs.pprof")
-		r := runOne(s, run.client, scale, timeout, cpu, mem)
-		printLine(r)
-		if r.Err != "" {
-			return errors.New(r.Err)
-		}
-		fmt.Printf("   profiles: %s %s\n", cpu, mem)
 	}
 	return nil
 }

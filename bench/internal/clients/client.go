@@ -24,18 +24,40 @@ type Config struct {
 	Topic    string
 	Scenario workload.Scenario
 	Tracker  *workload.Tracker
+	// Defaults starts the client with its own defaults (only the brokers,
+	// the client id and a silent logger set), as a new user would; the
+	// at-rest scenarios use it and ignore the scenario's settings.
+	Defaults bool
+	// Diag lets an adapter sample its client's internal state while the
+	// run goes on (see Diagnoser); off for measured runs.
+	Diag bool
 }
 
-// Client is one running producer. Produce and Close are called from one
-// goroutine.
+// Client is one running producer. Produce may be called from
+// Scenario.Senders() goroutines at once, each passing its own index w
+// (0 ≤ w < Senders), so adapters keep per-sender scratch space; Close is
+// called once nothing else runs.
 type Client interface {
 	// Produce hands a record to the client, blocking only as the client's
 	// own API does when its buffer is full. slot is the latency sample
 	// slot from Tracker.Begin (-1: not sampled), to be passed back to
 	// Tracker.Done with the record's outcome.
-	Produce(key, value []byte, slot int32) error
+	Produce(w int, key, value []byte, slot int32) error
 	// Close delivers what is buffered and stops the client.
 	Close() error
+}
+
+// TopicProducer is a client that can send to any topic, which the
+// at-rest scenarios need (one producer writing many topics). It is called
+// from one goroutine.
+type TopicProducer interface {
+	ProduceTopic(topic string, key, value []byte, slot int32) error
+}
+
+// Diagnoser is a client that reports figures of its own (e.g. buffer pool
+// wait time) at the end of a run.
+type Diagnoser interface {
+	Extra() map[string]float64
 }
 
 type factory struct {
@@ -53,7 +75,7 @@ var skipped = map[string]string{}
 func Skipped(name string) string { return skipped[name] }
 
 // order is the report's column order; franz-go is the reference.
-var order = []string{"tributary", "tributary-future", "franz-go", "sarama", "kafka-go", "confluent-kafka-go"}
+var order = []string{"tributary", "tributary-future", "franz-go", "sarama", "kafka-go", "confluent-kafka-go", workload.NullClient}
 
 func register(name, module, note string, start func(Config) (Client, error)) {
 	registry[name] = factory{module: module, start: start, note: note}

@@ -34,7 +34,7 @@ type confluentClient struct {
 	tr    *workload.Tracker
 	tp    kafka.TopicPartition
 	slots []int32
-	msg   kafka.Message
+	msgs  []kafka.Message // one per sender goroutine
 	wg    sync.WaitGroup
 }
 
@@ -60,7 +60,7 @@ func startConfluent(c Config) (Client, error) {
 		"batch.size":                            s.BatchBytes,
 		"compression.type":                      s.Compression,
 		"max.in.flight.requests.per.connection": workload.MaxInFlight,
-		"queue.buffering.max.kbytes":            workload.BufferBytes >> 10,
+		"queue.buffering.max.kbytes":            s.BufferMemory() >> 10,
 		"queue.buffering.max.messages":          10_000_000,
 		"message.max.bytes":                     workload.MaxRequestBytes,
 		"partitioner":                           "murmur2_random",
@@ -72,7 +72,7 @@ func startConfluent(c Config) (Client, error) {
 		return nil, err
 	}
 	topic := c.Topic
-	cc := &confluentClient{p: p, tr: c.Tracker, slots: make([]int32, workload.LatencySampleSlots),
+	cc := &confluentClient{p: p, tr: c.Tracker, slots: make([]int32, workload.LatencySampleSlots), msgs: make([]kafka.Message, s.Senders()),
 		tp: kafka.TopicPartition{Topic: &topic, Partition: kafka.PartitionAny}}
 	for i := range cc.slots {
 		cc.slots[i] = int32(i)
@@ -97,8 +97,8 @@ func (cc *confluentClient) events() {
 	}
 }
 
-func (cc *confluentClient) Produce(key, value []byte, slot int32) error {
-	m := &cc.msg
+func (cc *confluentClient) Produce(w int, key, value []byte, slot int32) error {
+	m := &cc.msgs[w]
 	*m = kafka.Message{TopicPartition: cc.tp, Key: key, Value: value}
 	if slot >= 0 {
 		m.Opaque = &cc.slots[slot]

@@ -44,14 +44,18 @@ func startFranz(c Config) (Client, error) {
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(c.Brokers...),
 		kgo.ClientID("bench"),
-		kgo.RequiredAcks(acks),
-		kgo.ProducerLinger(s.Linger),
-		kgo.ProducerBatchMaxBytes(int32(s.BatchBytes)),
-		kgo.ProducerBatchCompression(codec),
-		kgo.MaxBufferedBytes(workload.BufferBytes),
-		kgo.MaxBufferedRecords(1 << 24),
 	}
-	if !s.Idempotent {
+	if !c.Defaults {
+		opts = append(opts,
+			kgo.RequiredAcks(acks),
+			kgo.ProducerLinger(s.Linger),
+			kgo.ProducerBatchMaxBytes(int32(s.BatchBytes)),
+			kgo.ProducerBatchCompression(codec),
+			kgo.MaxBufferedBytes(s.BufferMemory()),
+			kgo.MaxBufferedRecords(1<<24),
+		)
+	}
+	if !s.Idempotent && !c.Defaults {
 		// With idempotence franz-go already allows 5 in flight (Kafka ≥ 1.0)
 		// and rejects this option.
 		opts = append(opts, kgo.DisableIdempotentWrite(), kgo.MaxProduceRequestsInflightPerBroker(workload.MaxInFlight))
@@ -82,9 +86,13 @@ func (f *franzClient) recycle(r *kgo.Record) {
 	f.pool.Put(r)
 }
 
-func (f *franzClient) Produce(key, value []byte, slot int32) error {
+func (f *franzClient) Produce(_ int, key, value []byte, slot int32) error {
+	return f.ProduceTopic(f.topic, key, value, slot)
+}
+
+func (f *franzClient) ProduceTopic(topic string, key, value []byte, slot int32) error {
 	r := f.pool.Get().(*kgo.Record)
-	r.Topic, r.Key, r.Value = f.topic, key, value
+	r.Topic, r.Key, r.Value = topic, key, value
 	promise := f.plain
 	if slot >= 0 {
 		promise = f.promises[slot]

@@ -22,13 +22,14 @@ type kafkaGoClient struct {
 	w     *kafka.Writer
 	tr    *workload.Tracker
 	slots []int32
-	msg   [1]kafka.Message
+	msgs  [][1]kafka.Message // one per sender goroutine
 	ctx   context.Context
 }
 
 func startKafkaGo(c Config) (Client, error) {
 	s := c.Scenario
-	k := &kafkaGoClient{tr: c.Tracker, slots: make([]int32, workload.LatencySampleSlots), ctx: context.Background()}
+	k := &kafkaGoClient{tr: c.Tracker, slots: make([]int32, workload.LatencySampleSlots), ctx: context.Background(),
+		msgs: make([][1]kafka.Message, s.Senders())}
 	for i := range k.slots {
 		k.slots[i] = int32(i)
 	}
@@ -80,13 +81,13 @@ func (k *kafkaGoClient) complete(msgs []kafka.Message, err error) {
 	}
 }
 
-func (k *kafkaGoClient) Produce(key, value []byte, slot int32) error {
-	m := &k.msg[0]
+func (k *kafkaGoClient) Produce(w int, key, value []byte, slot int32) error {
+	m := &k.msgs[w][0]
 	*m = kafka.Message{Key: key, Value: value}
 	if slot >= 0 {
 		m.WriterData = &k.slots[slot]
 	}
-	return k.w.WriteMessages(k.ctx, k.msg[:]...)
+	return k.w.WriteMessages(k.ctx, k.msgs[w][:]...)
 }
 
 func (k *kafkaGoClient) Close() error { return k.w.Close() }

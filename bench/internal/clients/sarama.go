@@ -90,7 +90,7 @@ func (sc *saramaClient) done(m *sarama.ProducerMessage, err error) {
 	sc.tr.Done(slot, err)
 }
 
-func (sc *saramaClient) Produce(key, value []byte, slot int32) error {
+func (sc *saramaClient) Produce(_ int, key, value []byte, slot int32) error {
 	m := sc.pool.Get().(*sarama.ProducerMessage)
 	m.Topic = sc.topic
 	m.Value = sarama.ByteEncoder(value)

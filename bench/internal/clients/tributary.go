@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/tributary-go/tributary/bench/internal/workload"
@@ -27,13 +28,17 @@ func init() {
 type tributaryClient struct {
 	p     *producer.Producer
 	tr    *workload.Tracker
-	rec   producer.Record
+	recs  []producer.Record   // one per sender goroutine
+	one   producer.Record     // for ProduceTopic
 	plain producer.Callback   // for unsampled records
 	cbs   []producer.Callback // one per sample slot, made up front
 	ctx   context.Context
 
 	futures chan pendingFuture // future variant only
 	waiter  chan struct{}      // closed when the waiter returns
+
+	m0   producer.Metrics // at start, for the run's deltas in Extra
+	diag *poolSampler     // nil unless Config.Diag
 }
 
 type pendingFuture struct {
@@ -46,22 +51,28 @@ func startTributary(c Config, futures bool) (*tributaryClient, error) {
 	opts := []producer.Option{
 		producer.WithBootstrapServers(c.Brokers...),
 		producer.WithClientID("bench"),
-		producer.WithAcks(producer.Acks(s.Acks)),
-		producer.WithIdempotence(s.Idempotent),
-		producer.WithLinger(s.Linger),
-		producer.WithBatchSize(s.BatchBytes),
-		producer.WithCompression(s.Compression),
-		producer.WithMaxInFlight(workload.MaxInFlight),
-		producer.WithBufferMemory(workload.BufferBytes),
-		producer.WithMaxRequestSize(workload.MaxRequestBytes),
 		producer.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
+	}
+	if !c.Defaults {
+		opts = append(opts,
+			producer.WithAcks(producer.Acks(s.Acks)),
+			producer.WithIdempotence(s.Idempotent),
+			producer.WithLinger(s.Linger),
+			producer.WithBatchSize(s.BatchBytes),
+			producer.WithCompression(s.Compression),
+			producer.WithMaxInFlight(workload.MaxInFlight),
+			producer.WithBufferMemory(int64(s.BufferMemory())),
+			producer.WithMaxRequestSize(workload.MaxRequestBytes),
+		)
 	}
 	p, err := producer.New(opts...)
 	if err != nil {
 		return nil, err
 	}
-	t := &tributaryClient{p: p, tr: c.Tracker, ctx: context.Background()}
-	t.rec.Topic = c.Topic
+	t := &tributaryClient{p: p, tr: c.Tracker, ctx: context.Background(), recs: make([]producer.Record, s.Senders())}
+	for i := range t.recs {
+		t.recs[i].Topic = c.Topic
+	}
 	t.plain = func(_ producer.RecordMetadata, err error) { t.tr.Done(-1, err) }
 	t.cbs = make([]producer.Callback, workload.LatencySampleSlots)
 	for i := range t.cbs {
@@ -73,21 +84,54 @@ func startTributary(c Config, futures bool) (*tributaryClient, error) {
 		t.waiter = make(chan struct{})
 		go t.wait()
 	}
+	t.m0 = p.Metrics()
+	if c.Diag {
+		t.diag = startPoolSampler(p)
+	}
 	return t, nil
 }
 
-func (t *tributaryClient) Produce(key, value []byte, slot int32) error {
-	t.rec.Key, t.rec.Value = key, value
+func (t *tributaryClient) Produce(w int, key, value []byte, slot int32) error {
+	rec := &t.recs[w]
+	rec.Key, rec.Value = key, value
+	t.send(rec, slot)
+	return nil
+}
+
+func (t *tributaryClient) ProduceTopic(topic string, key, value []byte, slot int32) error {
+	t.one.Topic, t.one.Key, t.one.Value = topic, key, value
+	t.send(&t.one, slot)
+	return nil
+}
+
+func (t *tributaryClient) send(rec *producer.Record, slot int32) {
 	if t.futures != nil {
-		t.futures <- pendingFuture{t.p.Send(t.ctx, &t.rec), slot}
-		return nil
+		t.futures <- pendingFuture{t.p.Send(t.ctx, rec), slot}
+		return
 	}
 	cb := t.plain
 	if slot >= 0 {
 		cb = t.cbs[slot]
 	}
-	t.p.SendCallback(t.ctx, &t.rec, cb)
-	return nil
+	t.p.SendCallback(t.ctx, rec, cb)
+}
+
+// Extra reports the producer's own figures over the run: buffer pool
+// wait, requests and records per request (its view of what the sink
+// counts), and with Config.Diag the sampled pool state.
+func (t *tributaryClient) Extra() map[string]float64 {
+	m := t.p.Metrics()
+	out := map[string]float64{
+		"bufferpool_wait_ms":     float64(m.BufferpoolWaitTime-t.m0.BufferpoolWaitTime) / 1e6,
+		"produce_requests":       float64(m.RequestTotal - t.m0.RequestTotal),
+		"records_sent":           float64(m.RecordSendTotal - t.m0.RecordSendTotal),
+		"batch_size_avg_bytes":   m.BatchSizeAvg,
+		"buffer_available_bytes": float64(m.BufferAvailableBytes),
+	}
+	if t.diag != nil {
+		t.diag.stop(out)
+	}
+	return out
 }
 
 // wait resolves futures in send order, as a caller keeping a window of
@@ -101,6 +145,9 @@ func (t *tributaryClient) wait() {
 }
 
 func (t *tributaryClient) Close() error {
+	if t.diag != nil {
+		t.diag.stop(nil)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err := t.p.Close(ctx)
@@ -112,4 +159,59 @@ func (t *tributaryClient) Close() error {
 		return fmt.Errorf("tributary: close: %w", err)
 	}
 	return nil
+}
+
+// poolSampler samples the buffer pool every millisecond while a run goes
+// on (Config.Diag only: it costs a Metrics call per sample): how often
+// Sends were waiting for memory and how low free memory went.
+type poolSampler struct {
+	p       *producer.Producer
+	quit    chan struct{}
+	done    chan struct{}
+	once    sync.Once
+	samples int
+	waiting int   // samples with a Send waiting for memory
+	minFree int64 // lowest buffer-available-bytes seen
+	sumFree float64
+}
+
+func startPoolSampler(p *producer.Producer) *poolSampler {
+	s := &poolSampler{p: p, quit: make(chan struct{}), done: make(chan struct{}), minFree: -1}
+	go s.run()
+	return s
+}
+
+func (s *poolSampler) run() {
+	defer close(s.done)
+	t := time.NewTicker(time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-t.C:
+		}
+		m := s.p.Metrics()
+		s.samples++
+		if m.WaitingThreads > 0 {
+			s.waiting++
+		}
+		if s.minFree < 0 || m.BufferAvailableBytes < s.minFree {
+			s.minFree = m.BufferAvailableBytes
+		}
+		s.sumFree += float64(m.BufferAvailableBytes)
+	}
+}
+
+// stop ends the sampling and, when out is not nil, writes the figures.
+func (s *poolSampler) stop(out map[string]float64) {
+	s.once.Do(func() { close(s.quit) })
+	<-s.done
+	if out == nil || s.samples == 0 {
+		return
+	}
+	out["diag_pool_samples"] = float64(s.samples)
+	out["diag_pool_waiting_fraction"] = float64(s.waiting) / float64(s.samples)
+	out["diag_pool_min_free_bytes"] = float64(s.minFree)
+	out["diag_pool_mean_free_bytes"] = s.sumFree / float64(s.samples)
 }

@@ -22,6 +22,7 @@ type Report struct {
 	Date      time.Time
 	Machine   Machine
 	Scale     float64
+	Idle      time.Duration // at-rest scenarios' idle window
 	Scenarios []workload.Scenario
 	Clients   []ClientInfo
 	Results   []workload.Result
@@ -109,7 +110,14 @@ func (r *Report) Markdown() string {
 	w("- Each client runs in its own child process (the harness re-executes itself), so CPU (getrusage user+sys, RUSAGE_SELF) and peak RSS (ru_maxrss) are that client's alone. The sink shares the same %d cores.\n", m.CPUs)
 	w("- Each run: %d warm-up records (connections, metadata, producer id), then the measured records, sent by one goroutine as fast as the client accepts them (or at the scenario's rate); the clock stops when the last record is acknowledged. Allocations are runtime.MemStats deltas over the same span, divided by records.\n", workload.WarmupRecords)
 	w("- Common settings unless a scenario says otherwise: batch.size 64 KiB, linger 5 ms, acks=1, no compression, max in flight 5, buffer memory 32 MiB, max request 1 MiB. Scale %.3g; each cell is the median (by records/s) of %d runs; total run time %v.\n", r.Scale, r.Runs, r.Elapsed.Round(time.Second))
-	w("- Latency: time from handing the record to the client to its acknowledgement callback, sampled (every record up to 32k samples, else evenly spaced).\n\n")
+	if o, ok := workload.Overridden(); ok {
+		w("- **Overrides in force for every throughput scenario** (an experiment, not the standard settings): buffer.memory %d, batch.size %d, linger %v (0 / negative: the scenario's own).\n", o.BufferBytes, o.BatchBytes, o.Linger)
+	}
+	w("- Latency: time from handing the record to the client to its acknowledgement callback, sampled (every record up to 32k samples, else evenly spaced).\n")
+	w("- Driver floor: the `null` client runs the driver's per-record closure and nothing else (it acknowledges each record at once); its CPU per record is measured in every scenario and subtracted from every client's (\"net CPU\"). Ratios to franz-go use net CPU.\n")
+	w("- Batches and requests: counted by the sink over the whole run (warm-up included): Produce requests, and the partition batches they carried; records per batch = records the sink counted / batches.\n")
+	w("- `tributary-future` is Tributary through `Send` + `Future.Get` (one goroutine awaiting the futures in send order, a window of up to 65,536), next to `tributary` through `SendCallback`.\n")
+	w("- The machine is shared: absolute figures are noisy; compare within a table.\n\n")
 
 	w("## Clients\n\n| client | version | how the settings were mapped |\n|---|---|---|\n")
 	for _, c := range r.Clients {
@@ -118,6 +126,9 @@ func (r *Report) Markdown() string {
 
 	var cols []string
 	for _, c := range r.Clients {
+		if c.Name == workload.NullClient {
+			continue
+		}
 		for _, x := range r.Results {
 			if x.Client == c.Name {
 				cols = append(cols, c.Name)
@@ -126,46 +137,52 @@ func (r *Report) Markdown() string {
 		}
 	}
 	r.summary(&b, "records/s", cols, func(x workload.Result) float64 { return x.RecordsPerSec }, thousands)
-	r.summary(&b, "client CPU µs per record", cols, func(x workload.Result) float64 { return x.CPUPerRecord },
+	r.summary(&b, "client CPU µs per record, driver floor subtracted", cols, func(x workload.Result) float64 { return x.CPUNet },
 		func(v float64) string { return fmt.Sprintf("%.2f", v) })
+	r.floors(&b)
+	r.scaling(&b, cols)
+	r.rest(&b)
 	w("\n## Headline\n\n![records/s and CPU µs per record, headline scenario](chart.png)\n")
 
-	w("\n## Every scenario\n\nRatios are to franz-go: for records/s higher is better, for CPU lower is better.\n")
+	w("\n## Every scenario\n\nRatios are to franz-go: for records/s higher is better, for CPU lower is better. CPU µs/rec is the client process's whole CPU; net subtracts the driver floor.\n")
 	for _, s := range r.Scenarios {
+		if s.Rest {
+			continue
+		}
 		w("\n### %s — %s\n\n%d records of %d B", s.Name, s.Title, s.Records, s.ValueSize)
 		if s.Keys > 0 {
 			w(" (%d keys)", s.Keys)
 		}
-		w(", %d partitions, acks=%s, idempotence %v, linger %v, batch.size %d, compression %s",
-			s.Partitions, acksString(s.Acks), onOff(s.Idempotent), s.Linger, s.BatchBytes, s.Compression)
+		w(", %d partitions, acks=%s, idempotence %v, linger %v, batch.size %d, buffer.memory %d, compression %s",
+			s.Partitions, acksString(s.Acks), onOff(s.Idempotent), s.Linger, s.BatchBytes, s.BufferMemory(), s.Compression)
 		if s.Rate > 0 {
 			w(", %d records/s", s.Rate)
 		}
-		w(".\n\n")
-		w("| client | records/s | × franz-go | MB/s | CPU µs/rec | × franz-go | CPU cores | allocs/rec | B/rec | peak RSS MB | p50 ms | p99 ms | p99.9 ms |\n")
-		w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-		ref, hasRef := r.result(s.Name, workload.ReferenceClient)
-		if !hasRef && s.Name == "headline-future" {
-			ref, hasRef = r.result(workload.HeadlineScenario, workload.ReferenceClient)
+		if s.Senders() > 1 {
+			w(", %d goroutines sending", s.Senders())
 		}
+		w(".\n\n")
+		w("| client | records/s | × franz-go | MB/s | CPU µs/rec | net CPU µs/rec | × franz-go | CPU cores | allocs/rec | B/rec | peak RSS MB | p50 ms | p99 ms | p99.9 ms | batches | requests | rec/batch |\n")
+		w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		ref, hasRef := r.result(s.Name, workload.ReferenceClient)
 		for _, c := range r.clientsIn(s.Name) {
 			x, _ := r.result(s.Name, c)
 			if x.Err != "" {
-				w("| %s | error: %s |||||||||||| \n", c, strings.ReplaceAll(x.Err, "|", "/"))
+				w("| %s | error: %s |||||||||||||||| \n", c, strings.ReplaceAll(x.Err, "|", "/"))
 				continue
 			}
 			tput, cpu := "—", "—"
-			if hasRef && ref.Err == "" {
+			if hasRef && ref.Err == "" && c != workload.NullClient {
 				tput = fmt.Sprintf("%.2f×", x.RecordsPerSec/ref.RecordsPerSec)
-				cpu = fmt.Sprintf("%.2f×", x.CPUPerRecord/ref.CPUPerRecord)
+				cpu = ratio(x.CPUNet, ref.CPUNet)
 			}
 			allocs, bytes := fmt.Sprintf("%.2f", x.AllocsPerRec), fmt.Sprintf("%.0f", x.BytesPerRec)
 			if c == "confluent-kafka-go" {
 				allocs, bytes = allocs+" (Go side)", bytes+" (Go side)"
 			}
-			w("| %s | %s | %s | %.1f | %.2f | %s | %.2f | %s | %s | %.0f | %.2f | %.2f | %.2f |\n",
-				c, thousands(x.RecordsPerSec), tput, x.MBPerSec, x.CPUPerRecord, cpu, x.CPUUtil, allocs, bytes,
-				x.PeakRSSMB, x.P50Ms, x.P99Ms, x.P999Ms)
+			w("| %s | %s | %s | %.1f | %.2f | %.2f | %s | %.2f | %s | %s | %.0f | %.2f | %.2f | %.2f | %s | %s | %.1f |\n",
+				c, thousands(x.RecordsPerSec), tput, x.MBPerSec, x.CPUPerRecord, x.CPUNet, cpu, x.CPUUtil, allocs, bytes,
+				x.PeakRSSMB, x.P50Ms, x.P99Ms, x.P999Ms, thousands(float64(x.SinkBatches)), thousands(float64(x.SinkRequests)), x.RecordsPerBatch())
 		}
 	}
 	w("\n## Notes\n\n")
@@ -178,7 +195,7 @@ func (r *Report) Markdown() string {
 }
 
 // summary writes one scenario × client table of metric, with ratios to
-// franz-go (headline-future is compared with the headline's franz-go).
+// franz-go.
 func (r *Report) summary(b *strings.Builder, title string, cols []string, metric func(workload.Result) float64, format func(float64) string) {
 	w := func(f string, a ...any) { fmt.Fprintf(b, f, a...) }
 	w("\n## Summary: %s (× franz-go)\n\n| scenario |", title)
@@ -191,11 +208,11 @@ func (r *Report) summary(b *strings.Builder, title string, cols []string, metric
 	}
 	w("\n")
 	for _, s := range r.Scenarios {
+		if s.Rest {
+			continue
+		}
 		w("| %s |", s.Name)
 		ref, hasRef := r.result(s.Name, workload.ReferenceClient)
-		if !hasRef && s.Name == "headline-future" {
-			ref, hasRef = r.result(workload.HeadlineScenario, workload.ReferenceClient)
-		}
 		for _, c := range cols {
 			x, ok := r.result(s.Name, c)
 			switch {
@@ -211,6 +228,95 @@ func (r *Report) summary(b *strings.Builder, title string, cols []string, metric
 		}
 		w("\n")
 	}
+}
+
+// floors writes the driver floor per scenario.
+func (r *Report) floors(b *strings.Builder) {
+	w := func(f string, a ...any) { fmt.Fprintf(b, f, a...) }
+	w("\n## Driver floor (null client), subtracted above\n\n| scenario | CPU µs/rec | records/s |\n|---|---:|---:|\n")
+	for _, s := range r.Scenarios {
+		if x, ok := r.result(s.Name, workload.NullClient); ok && !s.Rest && x.Err == "" {
+			w("| %s | %.3f | %s |\n", s.Name, x.CPUPerRecord, thousands(x.RecordsPerSec))
+		}
+	}
+}
+
+// scaling writes the partition-scaling table (issue 17): per partition
+// count and client, throughput, net CPU, what the sink saw, peak RSS.
+func (r *Report) scaling(b *strings.Builder, cols []string) {
+	var scs []workload.Scenario
+	for _, s := range r.Scenarios {
+		if s.Group == "scaling" {
+			scs = append(scs, s)
+		}
+	}
+	if len(scs) == 0 {
+		return
+	}
+	w := func(f string, a ...any) { fmt.Fprintf(b, f, a...) }
+	w("\n## Partition scaling: keyed (100,000 keys), acks=1, linger 5 ms, batch.size 64 KiB, buffer.memory 32 MiB, one goroutine\n\n")
+	w("Net CPU is the driver floor subtracted; batches and requests are what the sink received over the whole run (warm-up included). kafka-go runs these only when `-clients` names it: it writes one request per partition and is 10–30× slower here.\n\n")
+	w("| partitions | client | krec/s | net CPU µs/rec | CPU × franz-go | batches | requests | rec/batch | peak RSS MB |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, s := range scs {
+		ref, hasRef := r.result(s.Name, workload.ReferenceClient)
+		for _, c := range cols {
+			x, ok := r.result(s.Name, c)
+			if !ok {
+				continue
+			}
+			if x.Err != "" {
+				w("| %d | %s | error: %s |||||||\n", s.Partitions, c, strings.ReplaceAll(x.Err, "|", "/"))
+				continue
+			}
+			cpu := "—"
+			if hasRef && ref.Err == "" {
+				cpu = ratio(x.CPUNet, ref.CPUNet)
+			}
+			w("| %s | %s | %.0f | %.2f | %s | %s | %s | %.1f | %.0f |\n", thousands(float64(s.Partitions)), c, x.RecordsPerSec/1000,
+				x.CPUNet, cpu, thousands(float64(x.SinkBatches)), thousands(float64(x.SinkRequests)), x.RecordsPerBatch(), x.PeakRSSMB)
+		}
+	}
+}
+
+// rest writes the at-rest table (issue 18).
+func (r *Report) rest(b *strings.Builder) {
+	var scs []workload.Scenario
+	for _, s := range r.Scenarios {
+		if s.Rest {
+			scs = append(scs, s)
+		}
+	}
+	if len(scs) == 0 {
+		return
+	}
+	w := func(f string, a ...any) { fmt.Fprintf(b, f, a...) }
+	w("\n## At rest: each producer sends one record per topic, then idles %v (client defaults)\n\n", r.Idle)
+	w("Process CPU (getrusage user+sys) and context switches over the idle window; goroutines and heap in use (after a GC) per producer against a baseline taken before the first producer started. The `null` row is the harness process idling with no producer. All clients × runs of one scenario run at once, each in its own process with its own sink; each cell is the median run by idle CPU.\n\n")
+	w("| scenario | client | idle CPU ms | × franz-go | context switches/s | goroutines/producer | heap KiB/producer | peak RSS MB |\n|---|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, s := range scs {
+		ref, hasRef := r.result(s.Name, workload.ReferenceClient)
+		for _, c := range r.clientsIn(s.Name) {
+			x, _ := r.result(s.Name, c)
+			if x.Err != "" {
+				w("| %s | %s | error: %s ||||||\n", s.Name, c, strings.ReplaceAll(x.Err, "|", "/"))
+				continue
+			}
+			rat := "—"
+			if hasRef && ref.Err == "" && c != workload.NullClient {
+				rat = ratio(x.IdleCPUMs, ref.IdleCPUMs)
+			}
+			w("| %s | %s | %.1f | %s | %.1f | %.1f | %.0f | %.0f |\n", s.Name, c, x.IdleCPUMs, rat,
+				float64(x.IdleCtxSwitch)/max(x.IdleSeconds, 1e-9), x.GoroutinesPer, x.HeapPerProdKB, x.PeakRSSMB)
+		}
+	}
+}
+
+// ratio formats a/b, or — when b is zero.
+func ratio(a, b float64) string {
+	if b <= 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f×", a/b)
 }
 
 func acksString(a int) string {

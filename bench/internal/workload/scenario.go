@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"time"
 )
 
@@ -28,8 +29,24 @@ type Scenario struct {
 	BatchBytes  int    // batch.size
 	Compression string // none, lz4, zstd
 	Rate        int    // records/s; 0 = as fast as the client accepts
+	BufferBytes int    // buffer.memory; 0 = the common BufferBytes
+	// Goroutines is how many goroutines call Produce at once (0 or 1:
+	// one); the records are dealt out among them.
+	Goroutines int
+	// Group names the family a scenario belongs to ("scaling",
+	// "concurrency", "at-rest"); -scenarios accepts it as well as Name.
+	Group string
+	// Rest makes this an at-rest scenario: Producers producers (Clients'
+	// own defaults, see clients.Config.Defaults) each send one record to
+	// each of TopicCount topics, then sit idle; Records is unused.
+	Rest       bool
+	Producers  int
+	TopicCount int
 	// Clients restricts the scenario to these clients (nil = all).
 	Clients []string
+	// Optional lists clients that run the scenario only when -clients
+	// names them (too slow there to run by default).
+	Optional []string
 }
 
 // Common settings of every scenario unless it says otherwise.
@@ -37,6 +54,7 @@ const (
 	DefaultBatchBytes  = 64 << 10
 	DefaultLinger      = 5 * time.Millisecond
 	BufferBytes        = 32 << 20 // buffer.memory, the same bound for every client
+	NullClient         = "null"   // the driver floor: runs only the per-record closure
 	MaxInFlight        = 5        // max.in.flight.requests.per.connection
 	MaxRequestBytes    = 1 << 20  // max.request.size
 	Brokers            = 3
@@ -56,7 +74,7 @@ func All(scale float64) []Scenario {
 		BatchBytes: DefaultBatchBytes, Compression: "none",
 	}
 	with := func(f func(*Scenario)) Scenario { s := base; f(&s); return s }
-	return []Scenario{
+	out := []Scenario{
 		with(func(s *Scenario) {
 			s.Name, s.Title, s.Records = HeadlineScenario, "unkeyed, acks=1, 100 B, 16 partitions, linger 5 ms, 64 KiB batches", n(500_000)
 		}),
@@ -87,10 +105,134 @@ func All(scale float64) []Scenario {
 			s.Name, s.Title, s.Records, s.Partitions = "64-partitions", "64 partitions", n(300_000), 64
 		}),
 		with(func(s *Scenario) {
-			s.Name, s.Title, s.Records = "headline-future", "headline through Send + Future (one allocation per record allowed)", n(500_000)
-			s.Clients = []string{"tributary-future"}
+			s.Name, s.Title, s.Records = "conc-16", "16 goroutines sending, acks=all, idempotent", n(200_000)
+			s.Goroutines, s.Acks, s.Idempotent, s.Group = 16, -1, true, "concurrency"
+		}),
+		with(func(s *Scenario) {
+			s.Name, s.Title, s.Records = "conc-64", "64 goroutines sending, acks=all, idempotent", n(200_000)
+			s.Goroutines, s.Acks, s.Idempotent, s.Group = 64, -1, true, "concurrency"
 		}),
 	}
+	// Partition scaling (issue 17): keyed records over many partitions,
+	// where every partition has an open batch at once. Record counts are
+	// kept small so the 4,096-partition runs of the slower clients fit.
+	for _, p := range ScalingPartitions {
+		recs := n(200_000)
+		if p >= 1024 {
+			recs = n(60_000)
+		}
+		out = append(out, with(func(s *Scenario) {
+			s.Name = fmt.Sprintf("scale-%d", p)
+			s.Title = fmt.Sprintf("keyed (100,000 keys) over %d partitions", p)
+			s.Records, s.Keys, s.Partitions, s.Group = recs, 100_000, p, "scaling"
+			s.Optional = []string{"kafka-go"}
+		}))
+	}
+	// At rest (issue 18): each producer sends one record per topic, then
+	// idles; what it costs while idle is the measurement.
+	rest := []struct {
+		name             string
+		producers, topic int
+	}{{"rest-1", 1, 1}, {"rest-50", 50, 1}, {"rest-200-topics", 1, 200}}
+	for _, r := range rest {
+		out = append(out, Scenario{
+			Name:  r.name,
+			Title: fmt.Sprintf("%d producer(s), %d topic(s), one record per topic, then idle (client defaults)", r.producers, r.topic),
+			Rest:  true, Producers: r.producers, TopicCount: r.topic, Partitions: RestPartitions, ValueSize: 100,
+			Group: "at-rest", Clients: []string{"tributary", ReferenceClient, NullClient},
+		})
+	}
+	for i := range out {
+		out[i].applyOverrides()
+	}
+	return out
+}
+
+// ScalingPartitions are the partition counts of the scaling scenarios.
+var ScalingPartitions = []int{16, 256, 1024, 4096}
+
+// RestPartitions is each at-rest topic's partition count: one per sink
+// broker, so that a producer writing many topics talks to every broker.
+const RestPartitions = Brokers
+
+// Selected reports whether the comma-separated list (or "all") names the
+// scenario or its group.
+func (s Scenario) Selected(list string) bool {
+	if list == "all" {
+		return true
+	}
+	for _, x := range strings.Split(list, ",") {
+		x = strings.TrimSpace(x)
+		if x == s.Name || (s.Group != "" && x == s.Group) {
+			return true
+		}
+	}
+	return false
+}
+
+func namedIn(list, name string) bool {
+	for _, x := range strings.Split(list, ",") {
+		if strings.TrimSpace(x) == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Senders returns how many goroutines call Produce.
+func (s Scenario) Senders() int { return max(s.Goroutines, 1) }
+
+// RestTopics returns the at-rest scenario's topic names.
+func (s Scenario) RestTopics() []string {
+	out := make([]string, s.TopicCount)
+	for i := range out {
+		out[i] = fmt.Sprintf("rest-%03d", i)
+	}
+	return out
+}
+
+// Overrides replace settings of every throughput scenario, for
+// experiments (e.g. is it buffer.memory that shrinks the batches?); zero
+// fields (negative Linger) leave the scenario's own.
+type Overrides struct {
+	BufferBytes int
+	BatchBytes  int
+	Linger      time.Duration
+}
+
+var overrides = Overrides{Linger: -1}
+
+// SetOverrides applies o to the scenarios All and Find return from now on.
+// The harness calls it once, before any scenario is built, in parent and
+// child alike.
+func SetOverrides(o Overrides) { overrides = o }
+
+// Overridden reports whether any override is in force.
+func Overridden() (Overrides, bool) {
+	return overrides, overrides.BufferBytes > 0 || overrides.BatchBytes > 0 || overrides.Linger >= 0
+}
+
+func (s *Scenario) applyOverrides() {
+	if s.Rest {
+		return
+	}
+	if overrides.BufferBytes > 0 {
+		s.BufferBytes = overrides.BufferBytes
+	}
+	if overrides.BatchBytes > 0 {
+		s.BatchBytes = overrides.BatchBytes
+	}
+	if overrides.Linger >= 0 {
+		s.Linger = overrides.Linger
+	}
+}
+
+// BufferMemory returns the scenario's buffer.memory.
+func (s Scenario) BufferMemory() int {
+	if s.BufferBytes > 0 {
+		return s.BufferBytes
+	}
+	return BufferBytes
 }
 
 // Find returns the named scenario at scale.
@@ -103,10 +245,18 @@ func Find(name string, scale float64) (Scenario, error) {
 	return Scenario{}, fmt.Errorf("workload: no scenario %q", name)
 }
 
-// RunsClient reports whether the scenario includes client.
-func (s Scenario) RunsClient(client string) bool {
+// RunsClient reports whether the scenario includes client, given the
+// -clients list ("all" or comma-separated names). The null client (the
+// driver floor) and Tributary's Future path run in every throughput
+// scenario; an Optional client only when the list names it.
+func (s Scenario) RunsClient(client, list string) bool {
+	for _, c := range s.Optional {
+		if c == client && !namedIn(list, client) {
+			return false
+		}
+	}
 	if s.Clients == nil {
-		return client != "tributary-future"
+		return true
 	}
 	for _, c := range s.Clients {
 		if c == client {
