@@ -7,7 +7,7 @@ package accumulator
 // counts the capacity of every buffer it hands out, not the bytes written
 // into it.
 //
-// Buffers come in size classes: powers of two from 4 KiB up to batch.size
+// Buffers come in size classes: powers of two from 1 KiB up to batch.size
 // (batch.size itself is the largest class), each with its own free list, so
 // the hot path reuses memory without allocating. A request is rounded up to
 // its class. Batches open with a small buffer and grow by doubling
@@ -39,7 +39,7 @@ import (
 )
 
 // minClass is the smallest buffer class: the size a batch opens with.
-const minClass = 4 << 10
+const minClass = 1 << 10
 
 // BufferPool hands out byte buffers within a fixed total, like the Java
 // producer's BufferPool. It is safe for concurrent use. Allocate blocks when

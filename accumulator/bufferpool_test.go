@@ -236,7 +236,7 @@ func TestBufferPoolWaiterOfAnotherClass(t *testing.T) {
 	p := NewBufferPool(size, size)
 	var small [][]byte
 	for range 4 {
-		b, err := p.Allocate(context.Background(), 1, time.Second)
+		b, err := p.Allocate(context.Background(), 3000, time.Second)
 		require.NoError(t, err)
 		require.Equal(t, 4<<10, cap(b))
 		small = append(small, b)
@@ -266,10 +266,10 @@ func TestBufferPoolWaiterOfAnotherClass(t *testing.T) {
 func TestBufferPoolSizeClasses(t *testing.T) {
 	const batch = 64 << 10
 	p := NewBufferPool(1<<20, batch)
-	assert.Equal(t, []int{4 << 10, 8 << 10, 16 << 10, 32 << 10, 64 << 10}, p.classes)
+	assert.Equal(t, []int{1 << 10, 2 << 10, 4 << 10, 8 << 10, 16 << 10, 32 << 10, 64 << 10}, p.classes)
 	held := int64(0)
 	for _, c := range []struct{ ask, cap int }{
-		{1, 4 << 10}, {4 << 10, 4 << 10}, {4<<10 + 1, 8 << 10}, {20_000, 32 << 10},
+		{1, 1 << 10}, {1025, 2 << 10}, {4 << 10, 4 << 10}, {4<<10 + 1, 8 << 10}, {20_000, 32 << 10},
 		{batch, batch}, {batch + 1, batch + 1}, {100_000, 100_000},
 	} {
 		b, err := p.Allocate(context.Background(), c.ask, time.Second)
@@ -281,8 +281,8 @@ func TestBufferPoolSizeClasses(t *testing.T) {
 		held -= int64(cap(b))
 		assert.Equal(t, int64(1<<20), p.Available())
 	}
-	assert.Equal(t, []int{100}, NewBufferPool(1000, 100).classes, "batch.size below 4 KiB is the only class")
-	assert.Equal(t, []int{4 << 10, 8 << 10, 10_000}, NewBufferPool(1<<20, 10_000).classes)
+	assert.Equal(t, []int{100}, NewBufferPool(1000, 100).classes, "batch.size below 1 KiB is the only class")
+	assert.Equal(t, []int{1 << 10, 2 << 10, 4 << 10, 8 << 10, 10_000}, NewBufferPool(1<<20, 10_000).classes)
 }
 
 func TestBufferPoolTryAllocate(t *testing.T) {
@@ -290,7 +290,7 @@ func TestBufferPoolTryAllocate(t *testing.T) {
 	a, ok := p.TryAllocate(5000)
 	require.True(t, ok)
 	assert.Equal(t, 8<<10, cap(a))
-	b, ok := p.TryAllocate(1)
+	b, ok := p.TryAllocate(3000)
 	require.True(t, ok)
 	assert.Equal(t, 4<<10, cap(b))
 	_, ok = p.TryAllocate(1)

@@ -11,8 +11,8 @@
 // # Memory
 //
 // Every batch's bytes come from a [BufferPool] of buffer.memory bytes, in
-// power-of-two classes from 4 KiB to batch.size, each recycled: a batch
-// opens with 4 KiB and doubles up to batch.size as records arrive, so open
+// power-of-two classes from 1 KiB to batch.size, each recycled: a batch
+// opens with 1 KiB (or its first record) and doubles up to batch.size as records arrive, so open
 // batches hold about what they use. Buffers for a record larger than
 // batch.size are allocated for it and dropped. When the pool is exhausted
 // Append blocks, first come first served, up to max.block.ms or the

@@ -104,7 +104,7 @@ func TestManyOpenPartitionsFitInBufferMemory(t *testing.T) {
 
 	assert.Equal(t, partitions, acc.Queued(), "one open batch per partition")
 	held := heldBytes(acc)
-	assert.Equal(t, int64(partitions*minClass), held, "every batch holds one 4 KiB buffer")
+	assert.Equal(t, int64(partitions*minClass), held, "every batch holds one 1 KiB buffer")
 	assert.Equal(t, int64(total), held+pool.Available(), "available + held == total")
 
 	for _, b := range acc.AbortAll() {
@@ -177,7 +177,7 @@ func TestGrowingBatchesKeepTheBound(t *testing.T) {
 }
 
 // TestBatchGrowsToBatchSize appends records to one partition until a second
-// batch opens: the first batch's buffer doubles from 4 KiB to batch.size,
+// batch opens: the first batch's buffer doubles from its first class to batch.size,
 // it is then full, and the closed batch decodes to exactly the records
 // appended, with and without compression.
 func TestBatchGrowsToBatchSize(t *testing.T) {
@@ -210,7 +210,7 @@ func TestBatchGrowsToBatchSize(t *testing.T) {
 				}
 				assert.Equal(t, int64(1<<20)-heldBytes(acc), pool.Available())
 			}
-			assert.Equal(t, []int{4 << 10, 8 << 10, 16 << 10, 32 << 10, 64 << 10}, caps, "doubling up to batch.size")
+			assert.Equal(t, []int{1 << 10, 2 << 10, 4 << 10, 8 << 10, 16 << 10, 32 << 10, 64 << 10}, caps, "doubling up to batch.size")
 			require.Len(t, dq.batches, 2)
 			first := dq.batches[0]
 			assert.True(t, first.full)
@@ -246,29 +246,30 @@ func TestBatchGrowsToBatchSize(t *testing.T) {
 // batch (waiting, if at all, outside the partition lock) instead of
 // blocking under it.
 func TestBatchFullWhenPoolCannotGrowIt(t *testing.T) {
-	pool := NewBufferPool(8<<10, 64<<10)
+	pool := NewBufferPool(6<<10, 64<<10)
 	acc := New(Config{BatchSize: 64 << 10, Linger: time.Hour, DeliveryTimeout: time.Hour}, pool)
-	value := make([]byte, 1000)
+	value := make([]byte, 1000) // 1,009 bytes in a batch
 	var res []AppendResult
-	for range 5 { // 5 records of ~1 KiB: more than one 4 KiB buffer holds
+	for i := range 4 {
 		r, err := acc.Append(context.Background(), "t", 0, 1, nil, value, nil, Thunk{}, 0)
-		require.NoError(t, err, "no wait needed: the second 4 KiB is free")
+		require.NoError(t, err, "record %d: no wait needed", i)
 		res = append(res, r)
 	}
 	dq := acc.deque("t", 0)
-	require.Len(t, dq.batches, 2, "growing to 8 KiB needed 8 KiB free; there were 4")
+	require.Len(t, dq.batches, 2, "growing from 4 KiB to 8 KiB needed 8 KiB free; there were 2")
 	assert.True(t, dq.batches[0].full)
-	assert.Equal(t, 4<<10, cap(dq.batches[0].buf))
-	assert.Equal(t, 4<<10, cap(dq.batches[1].buf))
-	assert.True(t, res[3].NewBatch, "3 records fill 4 KiB")
-	assert.False(t, res[4].NewBatch)
+	assert.Equal(t, 3, dq.batches[0].NumRecords())
+	assert.Equal(t, 4<<10, cap(dq.batches[0].buf), "grew from 2 KiB to 4 KiB")
+	assert.Equal(t, 2<<10, cap(dq.batches[1].buf), "the free 2 KiB buffer opened the next batch")
+	assert.True(t, res[3].NewBatch)
 	assert.Equal(t, int64(0), pool.Available())
-	_, err := acc.Append(context.Background(), "t", 0, 1, nil, make([]byte, 3500), nil, Thunk{}, 0)
+	_, err := acc.Append(context.Background(), "t", 0, 1, nil, value, nil, Thunk{}, 0)
 	require.ErrorIs(t, err, ErrBufferExhausted, "the bound holds: nothing left to open or grow a batch")
+	assert.True(t, dq.batches[1].full, "no memory to grow: full")
 	for _, b := range acc.AbortAll() {
 		acc.Deallocate(b)
 	}
-	assert.Equal(t, int64(8<<10), pool.Available())
+	assert.Equal(t, int64(6<<10), pool.Available())
 }
 
 // simulateKeyed runs a producer over a fake clock: every millisecond rate
@@ -347,7 +348,7 @@ func TestRecordsPerBatchFollowLingerAndBatchSize(t *testing.T) {
 }
 
 // TestGrowSteadyStateAllocs pins the hot path with growth: once the pool's
-// free lists hold a buffer of each class, filling a batch from 4 KiB to
+// free lists hold a buffer of each class, filling a batch from 1 KiB to
 // batch.size allocates nothing and makes no buffer.
 func TestGrowSteadyStateAllocs(t *testing.T) {
 	pool := NewBufferPool(1<<20, 64<<10)
