@@ -170,9 +170,13 @@ func (a *Accumulator) Append(ctx context.Context, topic string, partition int32,
 	}
 
 	// Allocate outside the lock, then re-check: someone may have opened a
-	// batch with room while we waited.
-	size := max(a.cfg.BatchSize, protocol.BatchHeaderSize+protocol.EstimateRecordSizeFields(fields))
-	buf, err := a.pool.Allocate(ctx, size, maxBlock)
+	// batch with room while we waited. A batch opens with room for the
+	// record in the pool's smallest class and grows up to batch.size
+	// (Batch.tryAppend), so open batches hold what they use, not
+	// batch.size each.
+	need := protocol.BatchHeaderSize + protocol.EstimateRecordSizeFields(fields)
+	limit := max(a.cfg.BatchSize, need)
+	buf, err := a.pool.Allocate(ctx, max(min(minClass, a.cfg.BatchSize), need), maxBlock)
 	if err != nil {
 		return AppendResult{}, err
 	}
@@ -187,8 +191,8 @@ func (a *Accumulator) Append(ctx context.Context, topic string, partition int32,
 		a.pool.Deallocate(buf)
 		return res, nil
 	}
-	b := a.newBatch(topic, partition, buf, size)
-	idx, _ := b.tryAppend(ts, fields, key, value, headers, th)
+	b := a.newBatch(topic, partition, buf, limit)
+	idx, _ := b.tryAppend(a.pool, ts, fields, key, value, headers, th)
 	// Track before publishing: once the batch is in the deque the sender
 	// may drain, complete and deallocate it at any moment, and a batch
 	// tracked after its Deallocate would hold Flush forever.
@@ -212,7 +216,7 @@ func (a *Accumulator) tryAppendLocked(dq *deque, ts int64, fields int, key, valu
 	}
 	last := dq.batches[len(dq.batches)-1]
 	before := last.builder.Len()
-	idx, ok := last.tryAppend(ts, fields, key, value, headers, th)
+	idx, ok := last.tryAppend(a.pool, ts, fields, key, value, headers, th)
 	if !ok {
 		return AppendResult{}, false
 	}

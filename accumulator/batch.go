@@ -117,15 +117,15 @@ type Batch struct {
 	Result    *Result
 
 	builder  protocol.BatchBuilder
-	buf      []byte   // memory from the BufferPool; returned by Deallocate
+	buf      []byte   // memory from the BufferPool, replaced when the batch grows; returned by Deallocate
 	thunks   []Thunk  // one per record, in offset order
 	thunkBox *[]Thunk // the pooled slice header thunks came from, or nil
 	hasAcks  bool     // some thunk has an Ack
 
 	released chan struct{} // closed by Deallocate, for Flush
 	created  time.Time     // for linger.ms and delivery.timeout.ms
-	full     bool          // no more appends: the next record did not fit
-	maxSize  int           // capacity limit for appends (batch.size or larger)
+	full     bool          // no more appends: the next record did not fit, or no memory to grow
+	maxSize  int           // size limit for appends (batch.size or larger); cap(buf) may be smaller until the batch grows
 	encoded  []byte        // the finished batch once closed
 	rawSize  int           // batch size before compression; set by Close, for metrics
 	Attempts int           // sends so far; owned by the sender
@@ -199,9 +199,22 @@ func (b *Batch) Closed() bool { return b.encoded != nil }
 func (b *Batch) HasSequence() bool { return b.BaseSequence >= 0 }
 
 // tryAppend appends a record when it fits; the partition lock is held.
-func (b *Batch) tryAppend(ts int64, fields int, key, value []byte, headers []protocol.Header, th Thunk) (int32, bool) {
+// A batch opens with a small buffer (see Accumulator.Append) and grows by
+// doubling up to maxSize when a record does not fit in its capacity. It
+// grows only with memory the pool has free now (TryAllocate): it never
+// waits under the partition lock. When the pool has none, the batch is full
+// and the record opens a new batch, which waits for memory outside the lock
+// (Java's RecordAccumulator.append does the same with a batch out of room).
+func (b *Batch) tryAppend(pool *BufferPool, ts int64, fields int, key, value []byte, headers []protocol.Header, th Thunk) (int32, bool) {
 	if b.full || b.encoded != nil {
 		return 0, false
+	}
+	if b.builder.NumRecords() > 0 {
+		n := b.builder.LenWith(ts, fields)
+		if n > b.maxSize || (n > cap(b.buf) && !b.grow(pool, n)) {
+			b.full = true
+			return 0, false
+		}
 	}
 	if !b.builder.AppendFields(ts, fields, key, value, headers, b.maxSize) {
 		b.full = true
@@ -219,6 +232,29 @@ func (b *Batch) tryAppend(ts int64, fields int, key, value []byte, headers []pro
 		b.full = true
 	}
 	return idx, true
+}
+
+// grow moves the open batch into a buffer of at least need bytes: the
+// capacity doubled (as often as need requires), at most maxSize. It reports
+// false when the pool has no memory free for it now. The old buffer goes
+// back to the pool. The partition lock is held.
+func (b *Batch) grow(pool *BufferPool, need int) bool {
+	size := max(cap(b.buf), 1)
+	for size < need {
+		size *= 2
+	}
+	size = min(size, b.maxSize)
+	buf, ok := pool.TryAllocate(size)
+	if !ok {
+		return false
+	}
+	if !b.builder.Grow(buf) {
+		pool.Deallocate(buf)
+		return false
+	}
+	pool.Deallocate(b.buf)
+	b.buf = buf
+	return true
 }
 
 // Close encodes the batch with the producer state and compression in opts.

@@ -185,3 +185,146 @@ func TestBufferPoolConcurrentBound(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, int64(total), p.Available())
 }
+
+// madeCount returns how many buffers the pool has made rather than recycled.
+func (p *BufferPool) madeCount() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.made
+}
+
+// TestBufferPoolHandsReturnedBufferToWaiter checks that under pressure a
+// returned buffer goes to the waiting Allocate as it is: no new slice is
+// made and zeroed for the waiter (Java BufferPool.deallocate puts the
+// buffer on its free list before signalling).
+func TestBufferPoolHandsReturnedBufferToWaiter(t *testing.T) {
+	const size = 64 << 10
+	p := NewBufferPool(2*size, size)
+	a, err := p.Allocate(context.Background(), size, time.Second)
+	require.NoError(t, err)
+	b, err := p.Allocate(context.Background(), size, time.Second)
+	require.NoError(t, err)
+	require.Equal(t, int64(2), p.madeCount())
+
+	for range 50 {
+		got := make(chan []byte, 1)
+		go func() {
+			buf, err := p.Allocate(context.Background(), size, 10*time.Second)
+			assert.NoError(t, err)
+			got <- buf
+		}()
+		require.Eventually(t, func() bool { return p.Waiters() == 1 }, 5*time.Second, time.Millisecond)
+		a = append(a, 'x')
+		p.Deallocate(a)
+		c := <-got
+		assert.Equal(t, &a[:1][0], &c[:1][0], "the waiter got the returned buffer")
+		assert.Equal(t, 0, len(c))
+		assert.Equal(t, int64(0), p.Available())
+		a, b = b, c
+	}
+	assert.Equal(t, int64(2), p.madeCount(), "no buffer made while one was returned")
+	p.Deallocate(a)
+	p.Deallocate(b)
+	assert.Equal(t, int64(2*size), p.Available())
+}
+
+// TestBufferPoolWaiterOfAnotherClass checks that a waiter whose class has
+// no free buffer is served from the bytes of other classes' free buffers,
+// first come first served, and that the account stays exact.
+func TestBufferPoolWaiterOfAnotherClass(t *testing.T) {
+	const size = 16 << 10
+	p := NewBufferPool(size, size)
+	var small [][]byte
+	for range 4 {
+		b, err := p.Allocate(context.Background(), 3000, time.Second)
+		require.NoError(t, err)
+		require.Equal(t, 4<<10, cap(b))
+		small = append(small, b)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		buf, err := p.Allocate(context.Background(), size, 10*time.Second)
+		assert.NoError(t, err)
+		got <- buf
+	}()
+	require.Eventually(t, func() bool { return p.Waiters() == 1 }, 5*time.Second, time.Millisecond)
+	_, ok := p.TryAllocate(1)
+	assert.False(t, ok, "TryAllocate does not overtake a waiter")
+	for i, b := range small {
+		p.Deallocate(b)
+		if i < 3 {
+			assert.Equal(t, 1, p.Waiters(), "not enough yet")
+		}
+	}
+	b := <-got
+	assert.Equal(t, size, cap(b))
+	assert.Equal(t, int64(0), p.Available())
+	p.Deallocate(b)
+	assert.Equal(t, int64(size), p.Available())
+}
+
+func TestBufferPoolSizeClasses(t *testing.T) {
+	const batch = 64 << 10
+	p := NewBufferPool(1<<20, batch)
+	assert.Equal(t, []int{1 << 10, 2 << 10, 4 << 10, 8 << 10, 16 << 10, 32 << 10, 64 << 10}, p.classes)
+	held := int64(0)
+	for _, c := range []struct{ ask, cap int }{
+		{1, 1 << 10}, {1025, 2 << 10}, {4 << 10, 4 << 10}, {4<<10 + 1, 8 << 10}, {20_000, 32 << 10},
+		{batch, batch}, {batch + 1, batch + 1}, {100_000, 100_000},
+	} {
+		b, err := p.Allocate(context.Background(), c.ask, time.Second)
+		require.NoError(t, err)
+		assert.Equal(t, c.cap, cap(b), "Allocate(%d)", c.ask)
+		held += int64(cap(b))
+		assert.Equal(t, int64(1<<20)-held, p.Available(), "the pool counts capacity")
+		p.Deallocate(b)
+		held -= int64(cap(b))
+		assert.Equal(t, int64(1<<20), p.Available())
+	}
+	assert.Equal(t, []int{100}, NewBufferPool(1000, 100).classes, "batch.size below 1 KiB is the only class")
+	assert.Equal(t, []int{1 << 10, 2 << 10, 4 << 10, 8 << 10, 10_000}, NewBufferPool(1<<20, 10_000).classes)
+}
+
+func TestBufferPoolTryAllocate(t *testing.T) {
+	p := NewBufferPool(12<<10, 8<<10)
+	a, ok := p.TryAllocate(5000)
+	require.True(t, ok)
+	assert.Equal(t, 8<<10, cap(a))
+	b, ok := p.TryAllocate(3000)
+	require.True(t, ok)
+	assert.Equal(t, 4<<10, cap(b))
+	_, ok = p.TryAllocate(1)
+	assert.False(t, ok, "no memory left")
+	_, ok = p.TryAllocate(13 << 10)
+	assert.False(t, ok, "larger than buffer.memory")
+	p.Deallocate(a)
+	p.Deallocate(b)
+	assert.Equal(t, int64(12<<10), p.Available())
+	p.Close()
+	_, ok = p.TryAllocate(1)
+	assert.False(t, ok, "closed")
+}
+
+// TestBufferPoolSteadyStateAllocs pins the free lists: allocating and
+// returning buffers of every class allocates nothing once each was made.
+func TestBufferPoolSteadyStateAllocs(t *testing.T) {
+	p := NewBufferPool(1<<20, 64<<10)
+	sizes := []int{100, 5000, 10_000, 20_000, 64 << 10}
+	run := func() {
+		for _, s := range sizes {
+			b, err := p.Allocate(context.Background(), s, time.Second)
+			if err != nil {
+				panic(err)
+			}
+			c, ok := p.TryAllocate(min(2*s, 64<<10))
+			p.Deallocate(b)
+			if ok {
+				p.Deallocate(c)
+			}
+		}
+	}
+	run()
+	made := p.madeCount()
+	assert.Zero(t, testing.AllocsPerRun(100, run))
+	assert.Equal(t, made, p.madeCount())
+}

@@ -10,12 +10,15 @@
 //
 // # Memory
 //
-// Every batch's bytes come from a [BufferPool] of buffer.memory bytes:
-// batch.size buffers are recycled, larger ones are allocated for a single
-// record and dropped. When the pool is exhausted Append blocks, first come
-// first served, up to max.block.ms or the caller's context, then fails with
-// a [*BufferExhaustedError]. A batch's memory returns to the pool when it
-// is deallocated, unless the sender pinned it ([Accumulator.Pin]) because a
+// Every batch's bytes come from a [BufferPool] of buffer.memory bytes, in
+// power-of-two classes from 1 KiB to batch.size, each recycled: a batch
+// opens with 1 KiB (or its first record) and doubles up to batch.size as
+// records arrive, so open batches hold about what they use. Buffers for a
+// record larger than batch.size are allocated for it and dropped. When the
+// pool is exhausted Append blocks, first come first served, up to
+// max.block.ms or the caller's context, then fails with a
+// [*BufferExhaustedError]. A batch's memory returns to the pool when it is
+// deallocated, unless the sender pinned it ([Accumulator.Pin]) because a
 // request still carries its bytes; then at the last [Accumulator.Unpin].
 //
 // # Futures

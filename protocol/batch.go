@@ -110,12 +110,7 @@ func (b *BatchBuilder) AppendFields(timestampMillis int64, fields int, key, valu
 	if b.closed {
 		panic("protocol: BatchBuilder.AppendFields after Close")
 	}
-	base := timestampMillis
-	if b.numRecords > 0 {
-		base = b.baseTimestamp
-	}
-	delta := timestampMillis - base
-	body := 1 + VarlongLen(delta) + VarintLen(b.numRecords) + fields
+	delta, body := b.recordBody(timestampMillis, fields)
 	if b.numRecords > 0 && len(b.buf)+VarintLen(int32(body))+body > limit {
 		return false
 	}
@@ -126,6 +121,38 @@ func (b *BatchBuilder) AppendFields(timestampMillis int64, fields int, key, valu
 	}
 	b.buf = appendRecordBody(b.buf, body, delta, b.numRecords, key, value, headers)
 	b.numRecords++
+	return true
+}
+
+// recordBody returns the next record's timestamp delta and the length of
+// its body (everything after its length varint).
+func (b *BatchBuilder) recordBody(timestampMillis int64, fields int) (int64, int) {
+	base := timestampMillis
+	if b.numRecords > 0 {
+		base = b.baseTimestamp
+	}
+	delta := timestampMillis - base
+	return delta, 1 + VarlongLen(delta) + VarintLen(b.numRecords) + fields
+}
+
+// LenWith returns what Len would be after AppendFields appended a record
+// with this timestamp and RecordFieldsSize, exactly: the accumulator checks
+// it against the buffer's capacity to decide whether to grow it first.
+func (b *BatchBuilder) LenWith(timestampMillis int64, fields int) int {
+	_, body := b.recordBody(timestampMillis, fields)
+	return len(b.buf) + VarintLen(int32(body)) + body
+}
+
+// Grow moves the open batch into buf, whose capacity becomes the batch's
+// memory: the bytes written so far (header reservation and records) are
+// copied, and appends carry on in buf. The caller returns the old buffer
+// to its pool. Grow reports false, and changes nothing, when buf is too
+// small for the bytes written or the batch is closed. It does not allocate.
+func (b *BatchBuilder) Grow(buf []byte) bool {
+	if b.closed || cap(buf) < len(b.buf) {
+		return false
+	}
+	b.buf = append(buf[:0], b.buf...)
 	return true
 }
 
