@@ -242,7 +242,36 @@ func createTopic(ctx context.Context, cl *kafkatest.Cluster, s workload.Scenario
 	}
 	tctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
-	return cl.CreateTopic(tctx, topic, int32(s.Partitions), int16(rf), nil)
+	if err := cl.CreateTopic(tctx, topic, int32(s.Partitions), int16(rf), nil); err != nil {
+		return err
+	}
+	return waitServing(tctx, cl, topic)
+}
+
+// waitServing polls until every partition of topic answers ListOffsets
+// from its leader. Metadata names a leader before the broker has made
+// itself one (a loaded broker takes seconds over 2,048 partitions), and a
+// run should not start on a topic the broker still refuses writes to.
+func waitServing(ctx context.Context, cl *kafkatest.Cluster, topic string) error {
+	adm, err := cl.Admin()
+	if err != nil {
+		return err
+	}
+	defer adm.Close()
+	for {
+		offs, err := adm.ListEndOffsets(ctx, topic)
+		if err == nil {
+			err = offs.Error()
+		}
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("topic %s not served by its leaders: %w", topic, err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // deleteTopic deletes topic, so the next run's broker holds less; a

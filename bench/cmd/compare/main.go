@@ -406,9 +406,17 @@ func printLine(r workload.Result) {
 		fmt.Printf("   %-20s ERROR: %s\n", r.Client, r.Err)
 		return
 	}
-	fmt.Printf("   %-20s %10.0f rec/s %7.1f MB/s %6.2f µs CPU/rec %6.2f allocs/rec %7.1f B/rec %6.0f MB RSS  p50 %.2f p99 %.2f p99.9 %.2f ms  %d batches in %d requests (%.1f rec/batch)\n",
-		r.Client, r.RecordsPerSec, r.MBPerSec, r.CPUPerRecord, r.AllocsPerRec, r.BytesPerRec, r.PeakRSSMB, r.P50Ms, r.P99Ms, r.P999Ms,
-		r.SinkBatches, r.SinkRequests, r.RecordsPerBatch())
+	// Against real Kafka the broker's requests are not counted, and its
+	// batches only where a scenario asks (DumpLogSegments).
+	var seen string
+	switch {
+	case r.SinkRequests > 0:
+		seen = fmt.Sprintf("  %d batches in %d requests (%.1f rec/batch)", r.SinkBatches, r.SinkRequests, r.RecordsPerBatch())
+	case r.SinkBatches > 0:
+		seen = fmt.Sprintf("  %d batches (%.1f rec/batch)", r.SinkBatches, r.RecordsPerBatch())
+	}
+	fmt.Printf("   %-20s %10.0f rec/s %7.1f MB/s %6.2f µs CPU/rec %6.2f allocs/rec %7.1f B/rec %6.0f MB RSS  p50 %.2f p99 %.2f p99.9 %.2f ms%s\n",
+		r.Client, r.RecordsPerSec, r.MBPerSec, r.CPUPerRecord, r.AllocsPerRec, r.BytesPerRec, r.PeakRSSMB, r.P50Ms, r.P99Ms, r.P999Ms, seen)
 	if len(r.Extra) > 0 {
 		keys := slices.Sorted(maps.Keys(r.Extra))
 		var b strings.Builder
