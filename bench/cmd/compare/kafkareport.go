@@ -108,7 +108,11 @@ func (r *kafkaReport) markdown() string {
 			if c.Name == javaClient {
 				cpu = fmt.Sprintf("%.2f (JVM %.2f s − start-up %.2f s)", x.CPUPerRecord, x.Extra["jvm_cpu_s"], x.Extra["jvm_startup_cpu_s"])
 			}
-			w("| %s | %.0f | %s | %.2f | %s | %s | %.2f | %.2f | %.0f |", c.Name, x.RecordsPerSec, cpu, x.CPUNet,
+			name := c.Name
+			if d := x.Extra["duplicates"]; d > 0 {
+				name += fmt.Sprintf(" (broker holds %.0f duplicates: retried without idempotence)", d)
+			}
+			w("| %s | %.0f | %s | %.2f | %s | %s | %.2f | %.2f | %.0f |", name, x.RecordsPerSec, cpu, x.CPUNet,
 				ratio(okF, franz), ratio(okJ, java), x.P50Ms, x.P99Ms, x.PeakRSSMB)
 			if counted {
 				w(" %d | %.1f |", x.SinkBatches, x.RecordsPerBatch())
