@@ -69,6 +69,9 @@ func main() {
 		bufMem    = flag.Int("buffer-memory", 0, "experiment: buffer.memory in bytes for every throughput scenario and client (0: the scenarios' 32 MiB)")
 		batchSize = flag.Int("batch-size", 0, "experiment: batch.size in bytes for every throughput scenario (0: the scenario's)")
 		linger    = flag.Duration("linger", -1, "experiment: linger.ms for every throughput scenario (negative: the scenario's)")
+		broker    = flag.String("broker", "sink", "what the clients write to: sink (internal/fakebroker in this process) or kafka (a real Apache Kafka cluster started by internal/kafkatest, plus the Java producer)")
+		kNodes    = flag.Int("kafka-nodes", 1, "-broker kafka: nodes of the cluster (1, or 3 as the tests')")
+		kVersion  = flag.String("kafka-version", "", "-broker kafka: Apache Kafka version (default: kafkatest's, or $KAFKA_VERSION)")
 		diag      = flag.Bool("diag", false, "let adapters sample their client's internals during runs (Tributary: buffer pool state every ms); costs a little CPU, off for the published figures")
 	)
 	flag.Parse()
@@ -84,9 +87,14 @@ func main() {
 	}
 	opt := runOptions{scale: *scale, timeout: *timeout, idle: *idle, diag: *diag, traceDir: *traceDir}
 	var err error
-	if *profile != "" {
+	switch {
+	case *profile != "":
 		err = runProfiles(*profile, opt, *scenarios)
-	} else {
+	case *broker == "kafka":
+		err = runKafkaComparison(*out, opt, kafkaOptions{nodes: *kNodes, version: *kVersion}, *scenarios, *which, max(*runs, 1))
+	case *broker != "sink":
+		err = fmt.Errorf("-broker %q: want sink or kafka", *broker)
+	default:
 		err = runComparison(*out, opt, *scenarios, *which, max(*runs, 1))
 	}
 	if err != nil {
@@ -108,7 +116,7 @@ func runComparison(out string, opt runOptions, scenarioList, clientList string, 
 	all := workload.All(opt.scale)
 	var scs []workload.Scenario
 	for _, s := range all {
-		if s.Selected(scenarioList) {
+		if s.Selected(scenarioList) && !s.KafkaOnly {
 			scs = append(scs, s)
 		}
 	}
@@ -211,39 +219,9 @@ func runOne(s workload.Scenario, client string, opt runOptions, cpuProf, memProf
 	}
 	defer sink.Close()
 
-	self, err := os.Executable()
+	r, err := runChildProcess(s, client, topic, sink.Addrs(), opt, cpuProf, memProf)
 	if err != nil {
 		return fail(err)
-	}
-	args := []string{"-child", "-client", client, "-scenario", s.Name, "-topic", topic,
-		"-brokers", strings.Join(sink.Addrs(), ","), "-scale", fmt.Sprint(opt.scale), "-idle", opt.idle.String()}
-	if opt.diag {
-		args = append(args, "-diag")
-	}
-	if o, ok := workload.Overridden(); ok {
-		args = append(args, "-buffer-memory", fmt.Sprint(o.BufferBytes), "-batch-size", fmt.Sprint(o.BatchBytes), "-linger", o.Linger.String())
-	}
-	if opt.traceDir != "" {
-		if err := os.MkdirAll(opt.traceDir, 0o755); err != nil {
-			return fail(err)
-		}
-		args = append(args, "-tracefile", filepath.Join(opt.traceDir, client+"-"+s.Name+".trace"))
-	}
-	if cpuProf != "" {
-		args = append(args, "-cpuprofile", cpuProf, "-memprofile", memProf)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), opt.timeout+opt.idle)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, self, args...)
-	cmd.Stderr = os.Stderr
-	cmd.Env = append(os.Environ(), "GOGC=100") // the same GC setting for every Go client
-	outb, err := cmd.Output()
-	if ctx.Err() != nil {
-		return fail(fmt.Errorf("killed after %v", opt.timeout+opt.idle))
-	}
-	r, perr := parseResult(string(outb))
-	if perr != nil {
-		return fail(errors.Join(perr, err))
 	}
 	for t := range topics {
 		for p := range s.Partitions {
@@ -262,6 +240,47 @@ func runOne(s workload.Scenario, client string, opt runOptions, cpuProf, memProf
 		r.Err = fmt.Sprintf("sink counted %d records, want %d", r.SinkCount, want)
 	}
 	return r
+}
+
+// runChildProcess runs client through s in a child process against
+// brokers, writing to topic, and returns the child's result. An error means
+// the child gave no result (killed, or crashed before printing one).
+func runChildProcess(s workload.Scenario, client, topic string, brokers []string, opt runOptions, cpuProf, memProf string) (workload.Result, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return workload.Result{}, err
+	}
+	args := []string{"-child", "-client", client, "-scenario", s.Name, "-topic", topic,
+		"-brokers", strings.Join(brokers, ","), "-scale", fmt.Sprint(opt.scale), "-idle", opt.idle.String()}
+	if opt.diag {
+		args = append(args, "-diag")
+	}
+	if o, ok := workload.Overridden(); ok {
+		args = append(args, "-buffer-memory", fmt.Sprint(o.BufferBytes), "-batch-size", fmt.Sprint(o.BatchBytes), "-linger", o.Linger.String())
+	}
+	if opt.traceDir != "" {
+		if err := os.MkdirAll(opt.traceDir, 0o755); err != nil {
+			return workload.Result{}, err
+		}
+		args = append(args, "-tracefile", filepath.Join(opt.traceDir, client+"-"+s.Name+".trace"))
+	}
+	if cpuProf != "" {
+		args = append(args, "-cpuprofile", cpuProf, "-memprofile", memProf)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), opt.timeout+opt.idle)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, self, args...)
+	cmd.Stderr = os.Stderr
+	cmd.Env = append(os.Environ(), "GOGC=100") // the same GC setting for every Go client
+	outb, err := cmd.Output()
+	if ctx.Err() != nil {
+		return workload.Result{}, fmt.Errorf("killed after %v", opt.timeout+opt.idle)
+	}
+	r, perr := parseResult(string(outb))
+	if perr != nil {
+		return workload.Result{}, errors.Join(perr, err)
+	}
+	return r, nil
 }
 
 // sinkCounter counts, from the sink's request handler, the Produce
@@ -387,9 +406,17 @@ func printLine(r workload.Result) {
 		fmt.Printf("   %-20s ERROR: %s\n", r.Client, r.Err)
 		return
 	}
-	fmt.Printf("   %-20s %10.0f rec/s %7.1f MB/s %6.2f µs CPU/rec %6.2f allocs/rec %7.1f B/rec %6.0f MB RSS  p50 %.2f p99 %.2f p99.9 %.2f ms  %d batches in %d requests (%.1f rec/batch)\n",
-		r.Client, r.RecordsPerSec, r.MBPerSec, r.CPUPerRecord, r.AllocsPerRec, r.BytesPerRec, r.PeakRSSMB, r.P50Ms, r.P99Ms, r.P999Ms,
-		r.SinkBatches, r.SinkRequests, r.RecordsPerBatch())
+	// Against real Kafka the broker's requests are not counted, and its
+	// batches only where a scenario asks (DumpLogSegments).
+	var seen string
+	switch {
+	case r.SinkRequests > 0:
+		seen = fmt.Sprintf("  %d batches in %d requests (%.1f rec/batch)", r.SinkBatches, r.SinkRequests, r.RecordsPerBatch())
+	case r.SinkBatches > 0:
+		seen = fmt.Sprintf("  %d batches (%.1f rec/batch)", r.SinkBatches, r.RecordsPerBatch())
+	}
+	fmt.Printf("   %-20s %10.0f rec/s %7.1f MB/s %6.2f µs CPU/rec %6.2f allocs/rec %7.1f B/rec %6.0f MB RSS  p50 %.2f p99 %.2f p99.9 %.2f ms%s\n",
+		r.Client, r.RecordsPerSec, r.MBPerSec, r.CPUPerRecord, r.AllocsPerRec, r.BytesPerRec, r.PeakRSSMB, r.P50Ms, r.P99Ms, r.P999Ms, seen)
 	if len(r.Extra) > 0 {
 		keys := slices.Sorted(maps.Keys(r.Extra))
 		var b strings.Builder
@@ -419,7 +446,7 @@ func runProfiles(dir string, opt runOptions, scenarioList string) error {
 		scenarioList = workload.HeadlineScenario
 	}
 	for _, s := range workload.All(opt.scale) {
-		if !s.Selected(scenarioList) || s.Rest {
+		if !s.Selected(scenarioList) || s.Rest || s.KafkaOnly {
 			continue
 		}
 		for _, client := range []string{"tributary", "tributary-future"} {

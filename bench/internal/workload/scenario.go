@@ -47,6 +47,12 @@ type Scenario struct {
 	// Optional lists clients that run the scenario only when -clients
 	// names them (too slow there to run by default).
 	Optional []string
+	// KafkaOnly marks a scenario that runs only against a real Kafka
+	// cluster (-broker kafka), never against the sink.
+	KafkaOnly bool
+	// ReplicationFactor is the topic's replication factor on a real
+	// cluster; 0: min(3, nodes), as the project's test clusters.
+	ReplicationFactor int
 }
 
 // Common settings of every scenario unless it says otherwise.
@@ -128,6 +134,14 @@ func All(scale float64) []Scenario {
 			s.Optional = []string{"kafka-go"}
 		}))
 	}
+	// Issue 17's check on a real broker: keyed records over 2,048
+	// partitions (RF 1), with the batches counted from the partition logs.
+	out = append(out, with(func(s *Scenario) {
+		s.Name, s.Title = "kafka-2048", "keyed (100,000 keys) over 2,048 partitions, RF 1, batches counted by DumpLogSegments"
+		s.Records, s.Keys, s.Partitions, s.Group = n(200_000), 100_000, 2048, "kafka-scaling"
+		s.KafkaOnly, s.ReplicationFactor = true, 1
+		s.Clients = []string{"tributary", ReferenceClient}
+	}))
 	// At rest (issue 18): each producer sends one record per topic, then
 	// idles; what it costs while idle is the measurement.
 	rest := []struct {
