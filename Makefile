@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: test test-go test-kafka test-short vet kafka-up kafka-down bench benchprofile microbench fuzz soak
+.PHONY: test test-go test-kafka test-short vet kafka-up kafka-down bench bench-kafka benchprofile microbench fuzz soak
 
 # Sub-modules with their own go.mod (adapters whose dependencies the root
 # module must not gain); ./... does not reach them.
@@ -56,6 +56,12 @@ vet:
 BENCHFLAGS ?=
 bench:
 	cd bench && $(GO) run ./cmd/compare -out results $(BENCHFLAGS)
+
+# The same workloads against a real Apache Kafka cluster (internal/kafkatest,
+# 1 node; -kafka-nodes 3 for RF 3) with the Java producer (ProducerPerformance)
+# beside the Go clients; writes bench/results/kafka. 10-15 minutes here.
+bench-kafka:
+	cd bench && $(GO) run ./cmd/compare -broker kafka -scale 2 -runs 1 -timeout 10m -out results/kafka $(BENCHFLAGS)
 
 # CPU and allocation profiles of Tributary in the headline scenario
 # (SendCallback and Send), into bench/results/profiles.
