@@ -164,3 +164,15 @@ func (m *Metadata) sweepLocked(now time.Time) []string {
 	slices.Sort(names)
 	return names
 }
+
+// Changed returns a channel closed at the next refresh attempt's outcome:
+// a new snapshot or a failed fetch. The sender waits on it, instead of
+// polling, while a queued batch has no known leader. Take the channel
+// before reading Snapshot, or compare snapshots after taking it, so that
+// a publication in between is not missed. It is safe for concurrent use
+// and does not block.
+func (m *Metadata) Changed() <-chan struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.changed
+}
