@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tributary-go/tributary/internal/conn"
 	"github.com/tributary-go/tributary/internal/fakebroker"
 	"github.com/tributary-go/tributary/protocol"
 	"github.com/tributary-go/tributary/sender"
@@ -99,7 +100,9 @@ func TestWaitIsRetryBackoffRemaining(t *testing.T) {
 	r := e.send("t", 0, "v")
 	e.flush()
 	waitFor(t, "the first attempt", func() bool { return log.count() == 1 })
-	d := waitSettled(t, waits, "a wait bounded by the retry backoff", func(d time.Duration) bool { return d > 0 })
+	// While the attempt is in flight the loop waits for its response or
+	// its delivery timeout (3h); once the error is handled, for the backoff.
+	d := waitSettled(t, waits, "a wait bounded by the retry backoff", func(d time.Duration) bool { return d > 0 && d <= backoff })
 	// KIP-580 jitter: 80% to 100% of retry.backoff.ms (never above the max).
 	within(t, "wait while a batch backs off", d, backoff*8/10-time.Since(before), backoff)
 	assert.Equal(t, 1, log.count(), "no retry before the backoff")
@@ -165,4 +168,38 @@ func blockedState(header string) bool {
 		}
 	}
 	return false
+}
+
+// TestIdleConnectionClosesAndReopens: a produce connection idle for
+// connections.max.idle.ms closes itself (ErrIdle, not a failure: no
+// reconnect backoff), and the next record dials a new one and is delivered.
+func TestIdleConnectionClosesAndReopens(t *testing.T) {
+	e := newEnv(t, options{broker: fakebroker.Config{Topics: map[string]int32{"t": 1}}, linger: time.Millisecond,
+		conn: conn.Config{IdleTimeout: 50 * time.Millisecond}})
+	_, err := e.send("t", 0, "a").wait(t)
+	require.NoError(t, err)
+	leader, _ := e.fb.Leader("t", 0)
+	// The record's connection, or on a slow machine, if that one has
+	// already gone idle, a new one that will go idle in turn.
+	ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
+	defer cancel()
+	first, err := e.conns.Get(ctx, leader, e.meta.Snapshot().Brokers[leader].Addr(), conn.PurposeProduce)
+	require.NoError(t, err)
+	select {
+	case <-first.Done():
+	case <-time.After(hangLimit):
+		t.Fatalf("an idle connection still open after %v (connections.max.idle.ms 50ms)", hangLimit)
+	}
+	require.ErrorIs(t, first.Err(), conn.ErrIdle)
+	assert.Nil(t, e.conns.Lookup(leader, conn.PurposeProduce), "the pool hands out no closed connection")
+	assert.NoError(t, e.conns.LastError(leader), "closing when idle is not a connection failure")
+	assert.Zero(t, e.conns.RetryIn(leader), "no reconnect backoff after an idle close")
+
+	off, err := e.send("t", 0, "b").wait(t)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), off)
+	second := e.conns.Lookup(leader, conn.PurposeProduce)
+	if second != nil { // it may already be idle again on a slow machine
+		assert.NotSame(t, first, second, "a new connection")
+	}
 }
