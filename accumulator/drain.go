@@ -31,6 +31,11 @@ type ReadyResult struct {
 	// UnknownLeaders lists topics with queued batches but no known leader
 	// for some partition: the sender should refresh metadata.
 	UnknownLeaders []string
+	// NextExpiry is how long until the first batch of some partition
+	// reaches delivery.timeout.ms (Expire then removes it); it counts every
+	// queued partition, sendable or not. 0 means nothing is queued, a
+	// negative value that one is already due.
+	NextExpiry time.Duration
 }
 
 // LoadFunc receives a topic's queue depths (batches per partition) for the
@@ -46,6 +51,7 @@ func (a *Accumulator) Ready(leaders Leaders, now time.Time, load LoadFunc) Ready
 	exhausted := a.pool.Waiters() > 0
 	urgent := exhausted || a.closed.Load() || a.flushing.Load() > 0
 	next := time.Duration(-1)
+	var expiry time.Time
 	a.topics.Range(func(_ string, tq *topicQueues) bool {
 		parts := tq.parts.Load()
 		if parts == nil {
@@ -74,6 +80,9 @@ func (a *Accumulator) Ready(leaders Leaders, now time.Time, load LoadFunc) Ready
 			}
 			if first == nil {
 				continue
+			}
+			if expiry.IsZero() || created.Before(expiry) {
+				expiry = created
 			}
 			if !ok {
 				unknown = true
@@ -107,7 +116,37 @@ func (a *Accumulator) Ready(leaders Leaders, now time.Time, load LoadFunc) Ready
 	if next > 0 {
 		res.NextCheck = next
 	}
+	res.NextExpiry = a.untilExpiry(expiry, now)
 	return res
+}
+
+// NextExpiry returns how long until the first batch of some partition
+// reaches delivery.timeout.ms, as ReadyResult.NextExpiry: 0 when nothing is
+// queued, negative when one is already due. The sender calls it when it does
+// not call Ready (no producer id yet).
+func (a *Accumulator) NextExpiry(now time.Time) time.Duration {
+	var expiry time.Time
+	a.forEachDeque(func(dq *deque) {
+		if len(dq.batches) > 0 {
+			if c := dq.batches[0].created; expiry.IsZero() || c.Before(expiry) {
+				expiry = c
+			}
+		}
+	})
+	return a.untilExpiry(expiry, now)
+}
+
+// untilExpiry turns the creation time of the oldest queued first batch into
+// the time left until it expires; never 0 when something is queued.
+func (a *Accumulator) untilExpiry(oldest, now time.Time) time.Duration {
+	if oldest.IsZero() {
+		return 0
+	}
+	d := oldest.Add(a.cfg.DeliveryTimeout).Sub(now)
+	if d == 0 {
+		d = -1
+	}
+	return d
 }
 
 func containsNode(nodes []int32, n int32) bool {

@@ -28,6 +28,10 @@ import (
 // arrive while a fetch is running are not lost: they cause one more refresh
 // after it.
 
+// testHookRefreshWait, if set (tests only, before Start), sees every wait
+// the refresher is about to sleep for.
+var testHookRefreshWait func(wait time.Duration)
+
 // run is the refresher goroutine, owned by the Metadata: started by Start,
 // stopped by Close (quit), done closed on exit.
 func (m *Metadata) run() {
@@ -39,6 +43,9 @@ func (m *Metadata) run() {
 		wait := m.untilNextLocked(time.Now())
 		m.mu.Unlock()
 		if wait > 0 {
+			if testHookRefreshWait != nil {
+				testHookRefreshWait(wait)
+			}
 			timer.Reset(wait)
 			select {
 			case <-timer.C:
@@ -163,4 +170,16 @@ func (m *Metadata) sweepLocked(now time.Time) []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// Changed returns a channel closed at the next refresh attempt's outcome:
+// a new snapshot or a failed fetch. The sender waits on it, instead of
+// polling, while a queued batch has no known leader. Take the channel
+// before reading Snapshot, or compare snapshots after taking it, so that
+// a publication in between is not missed. It is safe for concurrent use
+// and does not block.
+func (m *Metadata) Changed() <-chan struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.changed
 }

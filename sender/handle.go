@@ -275,13 +275,25 @@ func (s *Sender) split(b *accumulator.Batch, kerr *protocol.Error) {
 // sequence becomes unresolved (Java markSequenceUnresolved) and no epoch
 // bump can make a resend of it a duplicate. Its memory stays pinned until
 // the request ends, because the connection may still be writing its bytes.
-func (s *Sender) expireInFlight(now time.Time) {
+// It returns how long until the next in-flight batch expires (0: none).
+func (s *Sender) expireInFlight(now time.Time) time.Duration {
+	next := time.Duration(0)
+	soonest := func(d time.Duration) {
+		if next == 0 || d < next {
+			next = d
+		}
+	}
 	for r := range s.outstanding {
-		if now.Sub(r.oldest) < s.cfg.DeliveryTimeout {
+		if d := s.cfg.DeliveryTimeout - now.Sub(r.oldest); d > 0 {
+			soonest(d)
 			continue
 		}
 		for _, b := range r.batches {
-			if b.Expired || now.Sub(b.Created()) < s.cfg.DeliveryTimeout {
+			if b.Expired {
+				continue
+			}
+			if d := s.cfg.DeliveryTimeout - now.Sub(b.Created()); d > 0 {
+				soonest(d)
 				continue
 			}
 			b.Expired, b.MaybeWritten = true, true
@@ -290,6 +302,7 @@ func (s *Sender) expireInFlight(now time.Time) {
 				Last: &InFlightError{Node: r.node, Sent: r.sent, Waited: now.Sub(r.sent)}})
 		}
 	}
+	return next
 }
 
 // releaseExpired ends the request's hold on its expired batches. An expired

@@ -152,6 +152,26 @@ func (m *Idempotence) Ready(inflight int) bool {
 	return !m.bumpNeeded
 }
 
+// retryWaiter is implemented by a ProducerState whose Ready can stay false
+// for a while without an event: it says when to call Ready again.
+type retryWaiter interface {
+	retryIn(now time.Time) time.Duration
+}
+
+var _ retryWaiter = (*Idempotence)(nil)
+
+// retryIn returns how long until a failed InitProducerId may be retried, or
+// 0 when no retry is waiting on time (none failed, one is running, or the
+// producer id is known): a running fetch wakes the sender when it ends.
+func (m *Idempotence) retryIn(now time.Time) time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fetching || m.ready || m.fatal != nil || m.external {
+		return 0
+	}
+	return max(m.retryAt.Sub(now), 0)
+}
+
 // fetch runs InitProducerId in the background.
 func (m *Idempotence) fetch() {
 	m.mu.Lock()

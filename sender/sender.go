@@ -194,9 +194,31 @@ func (s *Sender) completed(b *accumulator.Batch) {
 	s.acc.Completed(b)
 }
 
+// noDeadline is the wait that means "until an event": no timer is armed.
+const noDeadline = time.Duration(-1)
+
+// testHookWait, if set (tests only, before Start), sees every wait the loop
+// is about to sleep for: noDeadline, or the time to its next deadline.
+var testHookWait func(wait time.Duration)
+
+// The loop sleeps until an event or its next real deadline, never for a
+// fixed period, as Java's Sender polls with the time to its next deadline
+// (Sender.sendProducerData pollTimeout, RecordAccumulator.ready
+// nextReadyCheckDelayMs). The events are: a new, full or flushed batch
+// (acc.Wake), a response, a connection dialled or a producer id arrived
+// (connReady), Close, and, only while some queued batch has no known leader,
+// a metadata publication (meta.Changed). The deadlines are the linger or
+// retry backoff of a queued batch, the delivery timeout of the oldest queued
+// or in-flight batch, a node's reconnect backoff and the InitProducerId
+// backoff. Request timeouts need no timer here: the connection's read
+// deadline fails the request and its response wakes the loop. Metadata
+// expiry and idle connections are the refresher's and the connections' own
+// deadlines. A producer with nothing queued or in flight therefore arms no
+// timer at all.
 func (s *Sender) run() {
 	defer close(s.done)
 	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	defer timer.Stop()
 	closing := false
 	closingCh := s.closing
@@ -208,17 +230,18 @@ func (s *Sender) run() {
 			return
 		default:
 		}
-		wait := s.sendReady(now)
+		wait, changed := s.sendReady(now)
 		if closing && s.total == 0 && !s.acc.Appending() && s.acc.Queued() == 0 {
 			return
 		}
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
-			}
+		if testHookWait != nil {
+			testHookWait(wait)
 		}
-		timer.Reset(wait)
+		// Since Go 1.23 Stop and Reset leave no stale tick in timer.C.
+		timer.Stop()
+		if wait >= 0 {
+			timer.Reset(wait)
+		}
 		select {
 		case <-s.responses.ready():
 			now := time.Now()
@@ -227,6 +250,7 @@ func (s *Sender) run() {
 			}
 		case <-s.acc.Wake():
 		case <-s.connReady:
+		case <-changed:
 		case <-timer.C:
 		case <-closingCh:
 			closing = true
@@ -239,17 +263,19 @@ func (s *Sender) run() {
 	}
 }
 
-// sendReady drains and sends every ready batch, fails expired ones, and
-// returns how long the loop may sleep.
-func (s *Sender) sendReady(now time.Time) time.Duration {
-	wait := 100 * time.Millisecond
+// sendReady drains and sends every ready batch and fails expired ones. It
+// returns how long the loop may sleep (noDeadline: until an event) and, if
+// a metadata update is awaited, the channel closed when one is published
+// (nil otherwise).
+func (s *Sender) sendReady(now time.Time) (time.Duration, <-chan struct{}) {
+	wait := noDeadline
 	snap := s.meta.Snapshot()
 	leaders := snapshotLeaders{snap}
 
 	for _, b := range s.acc.Expire(now) {
 		s.fail(b, &DeliveryTimeoutError{Topic: b.Topic, Partition: b.Partition, Timeout: s.cfg.DeliveryTimeout, Records: b.NumRecords(), Last: s.holdCause(b, snap)})
 	}
-	s.expireInFlight(now)
+	wait = sooner(wait, s.expireInFlight(now))
 	if q, ok := s.cfg.Producer.(queueAborter); ok {
 		if err := q.AbortQueued(); err != nil {
 			for _, b := range s.acc.AbortAll() {
@@ -262,9 +288,15 @@ func (s *Sender) sendReady(now time.Time) time.Duration {
 			for _, b := range s.acc.AbortAll() {
 				s.fail(b, &FatalError{Err: err})
 			}
-			return wait
+			return wait, nil
 		}
-		return 10 * time.Millisecond
+		// The producer id's arrival wakes the loop (connReady); until
+		// then only the InitProducerId backoff and the queued batches'
+		// delivery timeout are deadlines.
+		if r, ok := s.cfg.Producer.(retryWaiter); ok {
+			wait = sooner(wait, r.retryIn(now))
+		}
+		return sooner(wait, expiryWait(s.acc.NextExpiry(now))), nil
 	}
 
 	if s.cfg.Producer != nil {
@@ -275,40 +307,48 @@ func (s *Sender) sendReady(now time.Time) time.Duration {
 	}
 
 	ready := s.acc.Ready(leaders, now, s.cfg.Load)
+	wait = sooner(wait, ready.NextCheck)
+	wait = sooner(wait, expiryWait(ready.NextExpiry))
+	needMeta := false
 	if len(ready.UnknownLeaders) > 0 {
 		s.meta.RequestUpdate()
 		for _, t := range ready.UnknownLeaders {
 			s.meta.Touch(t)
 		}
-		wait = min(wait, 50*time.Millisecond)
-	}
-	if ready.NextCheck > 0 {
-		wait = min(wait, ready.NextCheck)
+		needMeta = true
 	}
 
 	nodes := ready.Nodes[:0]
 	conns := make(map[int32]*conn.Conn, len(ready.Nodes))
 	for _, n := range ready.Nodes {
 		if s.inflight[n] >= s.cfg.MaxInFlight {
-			continue
+			continue // a response wakes the loop
 		}
 		br, ok := snap.Brokers[n]
 		if !ok {
 			s.meta.RequestUpdate()
+			needMeta = true
 			continue
 		}
 		c, retryIn, ok := s.pool.Ready(n, br.Addr(), conn.PurposeProduce)
 		if !ok {
-			if retryIn > 0 {
-				wait = min(wait, retryIn)
-			}
+			// A running dial wakes the loop when it ends (ConnReady);
+			// otherwise the node is backing off.
+			wait = sooner(wait, retryIn)
 			continue
 		}
 		conns[n] = c
 		nodes = append(nodes, n)
 	}
+	var changed <-chan struct{}
+	if needMeta {
+		changed = s.meta.Changed()
+		if s.meta.Snapshot() != snap {
+			wait = 0 // published since snap was taken: look again now
+		}
+	}
 	if len(nodes) == 0 {
-		return wait
+		return wait, changed
 	}
 	byNode, err := s.acc.Drain(leaders, nodes, s.cfg.MaxRequestSize, now, s.gate())
 	if err != nil {
@@ -323,7 +363,28 @@ func (s *Sender) sendReady(now time.Time) time.Duration {
 		// zero timeout while nodes have data ready, Sender.sendProducerData).
 		wait = 0
 	}
+	return wait, changed
+}
+
+// sooner returns the earlier of a wait and a deadline d away; d <= 0 is
+// no deadline.
+func sooner(wait, d time.Duration) time.Duration {
+	if d <= 0 {
+		return wait
+	}
+	if wait < 0 || d < wait {
+		return d
+	}
 	return wait
+}
+
+// expiryWait turns accumulator.ReadyResult.NextExpiry into a wait for
+// sooner: nothing queued is no deadline, one already due is due at once.
+func expiryWait(d time.Duration) time.Duration {
+	if d < 0 {
+		return time.Nanosecond
+	}
+	return d
 }
 
 func (s *Sender) gate() accumulator.DrainGate {
