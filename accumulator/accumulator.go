@@ -85,7 +85,9 @@ func New(cfg Config, pool *BufferPool) *Accumulator {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Accumulator{cfg: cfg, pool: pool, wake: make(chan struct{}, 1), incomplete: make(map[*Batch]struct{})}
+	a := &Accumulator{cfg: cfg, pool: pool, wake: make(chan struct{}, 1), incomplete: make(map[*Batch]struct{})}
+	pool.SetOnWait(a.signal)
+	return a
 }
 
 // Pool returns the accumulator's buffer pool.

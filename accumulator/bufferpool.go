@@ -57,6 +57,7 @@ type BufferPool struct {
 	closed    bool       // guarded by mu
 	waitNanos int64      // total time spent waiting; guarded by mu
 	made      int64      // buffers made with make (not recycled); guarded by mu
+	onWait    func()     // called when an Allocate starts waiting; guarded by mu
 }
 
 type waiter struct {
@@ -77,6 +78,18 @@ func NewBufferPool(total int64, poolable int) *BufferPool {
 	classes = append(classes, poolable)
 	return &BufferPool{total: total, poolable: poolable, classes: classes,
 		free: make([][][]byte, len(classes)), available: total}
+}
+
+// SetOnWait registers f, called (without the pool's lock held) each time an
+// Allocate call starts waiting for memory. The accumulator uses it to wake
+// the sender: a waiter makes every queued batch sendable at once (Java's
+// "exhausted" rule), which a sender asleep until a long linger would
+// otherwise notice only at that deadline. f must not block. Safe for
+// concurrent use.
+func (p *BufferPool) SetOnWait(f func()) {
+	p.mu.Lock()
+	p.onWait = f
+	p.mu.Unlock()
 }
 
 // Total returns the pool's size (buffer.memory).
@@ -156,7 +169,14 @@ func (p *BufferPool) Allocate(ctx context.Context, size int, maxBlock time.Durat
 	w := &waiter{need: int64(want), ready: make(chan struct{})}
 	p.waiters = append(p.waiters, w)
 	p.serveLocked()
+	onWait := p.onWait
+	if w.got == w.need {
+		onWait = nil // served at once
+	}
 	p.mu.Unlock()
+	if onWait != nil {
+		onWait()
+	}
 
 	start := time.Now()
 	t := time.NewTimer(maxBlock)
