@@ -22,12 +22,15 @@ test: vet
 # The suite without starting Kafka: real-broker tests use the cluster named
 # by TRIBUTARY_KAFKA_STATE, or start one per package, or skip without java.
 test-go:
-	$(GO) test -race -timeout 15m -count=1 $(PKGS)
+	$(GO) test -race -timeout 25m -count=1 $(PKGS)
 	@for d in $(PLUGINS); do (cd $$d && $(GO) test -race -count=1 ./...) || exit 1; done
 
 # Only the real-broker tests, against KAFKA_VERSION (e.g. 3.9.1).
+# KAFKA_SKIP names tests to leave out (go test -skip), for a failure known
+# on one version and tracked in an open issue.
+KAFKA_SKIP ?=
 test-kafka:
-	@testing/kafka/with-cluster.sh $(GO) test -race -timeout 15m -count=1 -run '^TestKafka' $(PKGS)
+	@testing/kafka/with-cluster.sh $(GO) test -race -timeout 25m -count=1 -run '^TestKafka' $(if $(KAFKA_SKIP),-skip '$(KAFKA_SKIP)') $(PKGS)
 
 # A cluster to poke at by hand: the bootstrap servers are the last line;
 # the state file it names (export TRIBUTARY_KAFKA_STATE=...) lets go test
