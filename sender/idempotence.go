@@ -31,6 +31,7 @@ package sender
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -335,6 +336,18 @@ func (m *Idempotence) CanRetry(b *accumulator.Batch, err error) bool {
 		m.bumpNeeded = true
 		ps.unresolved = false
 	}
+	return true
+}
+
+// behindUnacked reports whether b waits behind an earlier unacknowledged
+// batch of its partition whose fate is known (no unresolved sequence); if
+// so, b was not written and may be resent after it.
+func (m *Idempotence) behindUnacked(b *accumulator.Batch) bool {
+	ps := m.part(b)
+	if ps.unresolved || len(ps.unacked) == 0 || ps.unacked[0] == b || !slices.Contains(ps.unacked, b) {
+		return false
+	}
+	b.MaybeWritten = false
 	return true
 }
 

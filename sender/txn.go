@@ -120,6 +120,7 @@ type TxnManager struct {
 	started bool                    // guarded by mu: the coordinator may know the transaction, so it needs EndTxn
 	seqGap  bool                    // guarded by mu: a stamped batch failed; bump the epoch after the abort
 	closed  bool                    // guarded by mu: Close was called; no new adder
+	begun   time.Time               // guarded by mu: when BeginTransaction opened the current transaction
 
 	ctx    context.Context // cancelled by Close: stops the adder
 	cancel context.CancelFunc

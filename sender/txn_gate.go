@@ -118,8 +118,16 @@ func (t *TxnManager) Split(parent *accumulator.Batch, children []*accumulator.Ba
 // retries sequence errors under a new epoch mid-transaction (that would
 // abort the transaction at the coordinator behind the caller's back): the
 // batch fails, the transaction becomes abortable, and the abort bumps the
-// epoch.
-func (t *TxnManager) CanRetry(*accumulator.Batch, error) bool { return false }
+// epoch. The exception is OUT_OF_ORDER_SEQUENCE_NUMBER for a batch behind
+// an earlier unacknowledged one of its partition: the earlier batch was
+// not written (a retriable error, e.g. while a 4.x broker verified the
+// partition's implicit add, KIP-890), so this one arrived early and is
+// retried in sequence order with the same epoch, as Java's
+// TransactionManager.canRetry does when the batch is not the next
+// sequence.
+func (t *TxnManager) CanRetry(b *accumulator.Batch, err error) bool {
+	return errors.Is(err, protocol.ErrOutOfOrderSequenceNumber) && t.idem.behindUnacked(b)
+}
 
 // Failed implements ProducerState: a failed batch makes the open
 // transaction abortable, or the producer fatal for the errors that mean it

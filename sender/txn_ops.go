@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/tributary-go/tributary/protocol"
 )
@@ -68,6 +69,7 @@ func (t *TxnManager) BeginTransaction() error {
 		return err
 	}
 	t.state = TxnStateInTransaction
+	t.begun = time.Now()
 	return nil
 }
 
@@ -248,12 +250,32 @@ func (t *TxnManager) endTxn(ctx context.Context, op string, commit bool) error {
 		return st, err
 	})
 	if err != nil {
-		return t.settle(err)
+		t.mu.Lock()
+		open := time.Since(t.begun)
+		t.mu.Unlock()
+		return t.settle(explainTimeout(err, open, t.cfg.Timeout))
 	}
 	if nid != id || nepoch != epoch {
 		t.idem.setProducerID(nid, nepoch)
 	}
 	return nil
+}
+
+// explainTimeout gives a fatal EndTxn answer its likely reason when the
+// transaction was open longer than transaction.timeout.ms: the coordinator
+// aborted it and bumped the epoch (TransactionCoordinator's
+// abortTimedOutTransactions), after which Kafka 3.x answers
+// PRODUCER_FENCED and 4.x (transaction.version 2) INVALID_TXN_STATE, and
+// either would otherwise read as if another producer had taken over. The
+// cause still matches with errors.Is. Other errors are returned unchanged.
+func explainTimeout(err error, open, timeout time.Duration) error {
+	fe, ok := err.(*TxnFatalError)
+	if !ok || timeout <= 0 || open < timeout ||
+		!(errors.Is(fe.Err, protocol.ErrProducerFenced) || errors.Is(fe.Err, protocol.ErrInvalidTxnState)) {
+		return err
+	}
+	return &TxnFatalError{Err: fmt.Errorf("the transaction was open for %s, longer than transaction.timeout.ms=%s, so the coordinator has aborted it: %w",
+		open.Round(time.Millisecond), timeout, fe.Err)}
 }
 
 // bumpEpoch ends an abort that left a hole in a partition's sequence:
