@@ -1,5 +1,27 @@
 package producer
 
+// A record's Future is (batch result, index), as in the Java producer's
+// FutureRecordMetadata + ProduceRequestResult: the outcome lives once per
+// batch in an accumulator.Result, whose one done channel closes once for
+// all of the batch's records, so waiting costs one channel wait per batch,
+// and Get on a record whose batch is already done costs no channel
+// operation that locks (a closed channel is read lock-free). The Future
+// itself holds only what is the record's own (its link into the batch,
+// timestamp and sizes): 40 bytes.
+//
+// Futures are carved out of slabs of futureSlabSize, so Send allocates one
+// slab per futureSlabSize records instead of one object per record. A slab
+// is never reused: each of its slots is handed out exactly once (the cursor
+// only moves forward, and a slab is held by one goroutine at a time: it is
+// either inside the sync.Pool or taken out of it by Get, and a full slab is
+// not put back). A slot is therefore never overwritten while a caller holds
+// its Future, and the garbage collector keeps the slab alive as long as any
+// of its Futures is reachable, whatever became of the batch; the price is
+// that a Future kept for long keeps its slab (about 1.3 KiB) alive with it.
+// The pool only lets concurrent senders draw from different slabs (it is
+// per-P) without a lock; if the collector drops a pooled slab, its unused
+// slots are simply never handed out.
+
 import (
 	"context"
 	"sync"
@@ -9,33 +31,68 @@ import (
 )
 
 // Future is the pending outcome of one Send. Its result is shared with the
-// other records of the same batch (one completion per batch), so a Future
-// costs one small allocation. A Future is safe for concurrent use; Get may
-// be called any number of times.
+// other records of the same batch (one completion per batch), and Futures
+// are allocated in slabs, so a Future costs a fraction of an allocation. A
+// Future is safe for concurrent use; Get may be called any number of times,
+// from any goroutine.
 type Future struct {
 	h         accumulator.Handle
-	topic     string
-	partition int32
-	ts        int64 // record timestamp, ms
 	keySize   int32
 	valueSize int32
-	err       error           // set when Send failed before appending
-	done      chan struct{}   // non-nil for futures not backed by a batch (failed at Send, or a Promise's)
-	md        *RecordMetadata // a Promise's result; written before done closes
+	ts        int64    // record timestamp, ms
+	fixed     *outcome // non-nil for futures not backed by a batch (failed at Send, or a Promise's)
+}
+
+// outcome is the result of a Future not backed by a batch. md and err are
+// written before done closes and are read-only afterwards.
+type outcome struct {
+	done chan struct{}
+	md   RecordMetadata
+	err  error
+}
+
+// futureSlabSize is the number of Futures per slab: large enough that the
+// slab's allocation is noise per record, small enough that one retained
+// Future keeps little memory alive.
+const futureSlabSize = 32
+
+type futureSlab struct {
+	next int // the first slot not yet handed out; owned by whoever took the slab from futureSlabs
+	futs [futureSlabSize]Future
+}
+
+var futureSlabs = sync.Pool{New: func() any { return new(futureSlab) }}
+
+// newFuture returns a zero Future from a slab; see the top of the file for
+// why a slot is never handed out twice.
+func newFuture() *Future {
+	s := futureSlabs.Get().(*futureSlab)
+	f := &s.futs[s.next]
+	s.next++
+	if s.next < len(s.futs) {
+		futureSlabs.Put(s)
+	}
+	return f
 }
 
 // closedChan is shared by every future that failed before appending.
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
+// failedFuture returns a Future already resolved with err, for a record
+// that failed before it was appended.
 func failedFuture(topic string, partition int32, err error) *Future {
-	return &Future{topic: topic, partition: partition, err: err, done: closedChan, keySize: -1, valueSize: -1}
+	return &Future{fixed: failedOutcome(topic, partition, 0, -1, -1, err)}
+}
+
+func failedOutcome(topic string, partition int32, ts int64, keySize, valueSize int32, err error) *outcome {
+	return &outcome{done: closedChan, md: recordMetadata(topic, partition, nil, 0, ts, keySize, valueSize), err: err}
 }
 
 // Done returns a channel that is closed when the record's outcome is known.
 // It does not block.
 func (f *Future) Done() <-chan struct{} {
-	if f.done != nil {
-		return f.done
+	if f.fixed != nil {
+		return f.fixed.done
 	}
 	r, _ := f.h.Result()
 	return r.Done()
@@ -43,25 +100,29 @@ func (f *Future) Done() <-chan struct{} {
 
 // Get waits for the record's outcome and returns its metadata, or the
 // error that failed it. It blocks until the outcome is known or ctx ends;
-// ending ctx does not cancel the send (see Producer.Send).
+// ending ctx does not cancel the send (see Producer.Send). Once the outcome
+// is known, Get returns it even if ctx has ended.
 func (f *Future) Get(ctx context.Context) (RecordMetadata, error) {
-	if f.done != nil {
+	if o := f.fixed; o != nil {
 		select {
-		case <-f.done:
-		case <-ctx.Done():
-			return RecordMetadata{}, ctx.Err()
+		case <-o.done:
+		default:
+			select {
+			case <-o.done:
+			case <-ctx.Done():
+				return RecordMetadata{}, ctx.Err()
+			}
 		}
-		if f.md != nil {
-			return *f.md, f.err
-		}
-		return f.metadata(nil, 0), f.err
+		return o.md, o.err
 	}
 	for {
 		r, _ := f.h.Result()
-		select {
-		case <-r.Done():
-		case <-ctx.Done():
-			return RecordMetadata{}, ctx.Err()
+		if !r.IsDone() {
+			select {
+			case <-r.Done():
+			case <-ctx.Done():
+				return RecordMetadata{}, ctx.Err()
+			}
 		}
 		// A split may have moved the record to another batch; its result
 		// was published before this one closed.
@@ -73,7 +134,7 @@ func (f *Future) Get(ctx context.Context) (RecordMetadata, error) {
 
 // metadata builds the record's metadata from its batch result.
 func (f *Future) metadata(r *accumulator.Result, idx int32) RecordMetadata {
-	return recordMetadata(f.topic, f.partition, r, idx, f.ts, f.keySize, f.valueSize)
+	return recordMetadata(r.Topic, r.Partition, r, idx, f.ts, f.keySize, f.valueSize)
 }
 
 func recordMetadata(topic string, partition int32, r *accumulator.Result, idx int32, ts int64, keySize, valueSize int32) RecordMetadata {
@@ -99,21 +160,21 @@ func recordMetadata(topic string, partition int32, r *accumulator.Result, idx in
 // done elsewhere. Complete must be called exactly once; it is safe to call
 // from any goroutine.
 type Promise struct {
-	f    *Future
+	o    *outcome
 	once sync.Once
 }
 
 // NewPromise returns a pending Future and the Promise that completes it.
 func NewPromise() (*Future, *Promise) {
-	f := &Future{done: make(chan struct{}), partition: -1, keySize: -1, valueSize: -1}
-	return f, &Promise{f: f}
+	o := &outcome{done: make(chan struct{})}
+	return &Future{fixed: o}, &Promise{o: o}
 }
 
 // Complete resolves the Future with md and err. Calls after the first are
 // ignored.
 func (p *Promise) Complete(md RecordMetadata, err error) {
 	p.once.Do(func() {
-		p.f.md, p.f.err = &md, err
-		close(p.f.done)
+		p.o.md, p.o.err = md, err
+		close(p.o.done)
 	})
 }

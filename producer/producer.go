@@ -205,7 +205,7 @@ func newProducer(c *config) (*Producer, error) {
 // (see the package documentation's Errors). Send is safe for concurrent use; rec and
 // its byte slices may be reused once it returns.
 func (p *Producer) Send(ctx context.Context, rec *Record) *Future {
-	f := &Future{}
+	f := newFuture()
 	if err := p.send(ctx, rec, f, nil); err != nil {
 		topic, part := "", int32(-1)
 		if rec != nil {
@@ -214,7 +214,8 @@ func (p *Producer) Send(ctx context.Context, rec *Record) *Future {
 				part = rec.Partition
 			}
 		}
-		*f = Future{topic: topic, partition: part, err: err, done: closedChan, keySize: f.keySize, valueSize: f.valueSize}
+		// The record was not appended, so no batch refers to f.
+		f.fixed = failedOutcome(topic, part, f.ts, f.keySize, f.valueSize, err)
 	}
 	return f
 }
@@ -292,7 +293,7 @@ func (p *Producer) send(ctx context.Context, rec *Record, f *Future, cb Callback
 	}
 	th := accumulator.Thunk{Timestamp: ts, KeySize: sizeOf(rec.Key), ValueSize: sizeOf(rec.Value)}
 	if f != nil {
-		f.topic, f.partition, f.ts, f.keySize, f.valueSize = rec.Topic, partition, ts, th.KeySize, th.ValueSize
+		f.ts, f.keySize, f.valueSize = ts, th.KeySize, th.ValueSize
 		th.Handle = &f.h
 	}
 	if cb != nil {
