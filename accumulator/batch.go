@@ -103,6 +103,13 @@ type Thunk struct {
 	ValueSize int32   // serialized value size, -1 for a null value
 }
 
+// TopicPartition names one partition of a topic; the sender and the
+// producer key their per-partition state by it.
+type TopicPartition struct {
+	Topic     string
+	Partition int32
+}
+
 // Batch is one record batch for one partition: open while records are
 // appended, then closed (encoded) when drained, in flight, and finally
 // completed. Fields are owned by the accumulator while the batch is queued

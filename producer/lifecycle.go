@@ -38,11 +38,6 @@ import (
 	"github.com/tributary-go/tributary/accumulator"
 )
 
-type topicPartition struct {
-	topic     string
-	partition int32
-}
-
 // completer owns the per-partition callback queues.
 type completer struct {
 	acc          *accumulator.Accumulator
@@ -50,9 +45,9 @@ type completer struct {
 	log          *slog.Logger
 
 	mu      sync.Mutex
-	queues  map[topicPartition]*ackQueue // guarded by mu
-	running int                          // guarded by mu: drain goroutines alive
-	idle    chan struct{}                // guarded by mu: closed when running drops to 0
+	queues  map[accumulator.TopicPartition]*ackQueue // guarded by mu
+	running int                                      // guarded by mu: drain goroutines alive
+	idle    chan struct{}                            // guarded by mu: closed when running drops to 0
 }
 
 type ackQueue struct {
@@ -64,7 +59,7 @@ type ackQueue struct {
 func newCompleter(acc *accumulator.Accumulator, interceptors []Interceptor, log *slog.Logger) *completer {
 	idle := make(chan struct{})
 	close(idle)
-	return &completer{acc: acc, interceptors: interceptors, log: log, queues: make(map[topicPartition]*ackQueue), idle: idle}
+	return &completer{acc: acc, interceptors: interceptors, log: log, queues: make(map[accumulator.TopicPartition]*ackQueue), idle: idle}
 }
 
 // onComplete is the sender's OnComplete hook, called by the sender
@@ -74,7 +69,7 @@ func (c *completer) onComplete(b *accumulator.Batch) {
 		c.acc.Deallocate(b)
 		return
 	}
-	tp := topicPartition{b.Topic, b.Partition}
+	tp := accumulator.TopicPartition{Topic: b.Topic, Partition: b.Partition}
 	c.mu.Lock()
 	q := c.queues[tp]
 	if q == nil {
@@ -94,7 +89,7 @@ func (c *completer) onComplete(b *accumulator.Batch) {
 }
 
 // drain runs the queue's batches until it is empty, then exits.
-func (c *completer) drain(tp topicPartition, q *ackQueue) {
+func (c *completer) drain(tp accumulator.TopicPartition, q *ackQueue) {
 	id := goid()
 	c.mu.Lock()
 	q.goid = id

@@ -76,10 +76,8 @@ type Idempotence struct {
 	wg     sync.WaitGroup
 }
 
-type topicPartition struct {
-	topic     string
-	partition int32
-}
+// topicPartition keys the sender's per-partition state.
+type topicPartition = accumulator.TopicPartition
 
 // partitionSeq is one partition's sequence state.
 type partitionSeq struct {
@@ -250,7 +248,7 @@ func (m *Idempotence) Uncertain() []*accumulator.Batch {
 }
 
 func (m *Idempotence) part(b *accumulator.Batch) *partitionSeq {
-	tp := topicPartition{b.Topic, b.Partition}
+	tp := topicPartition{Topic: b.Topic, Partition: b.Partition}
 	ps := m.parts[tp]
 	if ps == nil {
 		ps = &partitionSeq{}
@@ -367,7 +365,7 @@ func (m *Idempotence) Split(parent *accumulator.Batch, children []*accumulator.B
 // remove drops b from its partition's unacked list and reports whether it
 // was there.
 func (m *Idempotence) remove(b *accumulator.Batch) bool {
-	ps := m.parts[topicPartition{b.Topic, b.Partition}]
+	ps := m.parts[topicPartition{Topic: b.Topic, Partition: b.Partition}]
 	if ps == nil {
 		return false
 	}

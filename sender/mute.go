@@ -30,7 +30,7 @@ func newMuteGate(inner accumulator.DrainGate) *muteGate {
 
 // Allow implements accumulator.DrainGate: nothing of a muted partition goes.
 func (g *muteGate) Allow(b *accumulator.Batch, node int32) bool {
-	if _, ok := g.muted[topicPartition{b.Topic, b.Partition}]; ok {
+	if _, ok := g.muted[topicPartition{Topic: b.Topic, Partition: b.Partition}]; ok {
 		return false
 	}
 	return g.inner == nil || g.inner.Allow(b, node)
@@ -47,13 +47,13 @@ func (g *muteGate) Options(b *accumulator.Batch) protocol.BatchOptions {
 // mute marks the partitions of a request's batches as in flight.
 func (g *muteGate) mute(batches []*accumulator.Batch) {
 	for _, b := range batches {
-		g.muted[topicPartition{b.Topic, b.Partition}] = struct{}{}
+		g.muted[topicPartition{Topic: b.Topic, Partition: b.Partition}] = struct{}{}
 	}
 }
 
 // unmute releases the partitions of a finished request's batches.
 func (g *muteGate) unmute(batches []*accumulator.Batch) {
 	for _, b := range batches {
-		delete(g.muted, topicPartition{b.Topic, b.Partition})
+		delete(g.muted, topicPartition{Topic: b.Topic, Partition: b.Partition})
 	}
 }

@@ -22,7 +22,7 @@ func (t *TxnManager) AddPartition(topic string, partition int32) {
 		return
 	}
 	t.mu.Lock()
-	t.addLocked(topicPartition{topic, partition})
+	t.addLocked(topicPartition{Topic: topic, Partition: partition})
 	t.mu.Unlock()
 }
 

@@ -80,7 +80,7 @@ func (t *TxnManager) ProduceVersion(negotiated int16) int16 {
 // the transaction turned abortable must not go out before AbortQueued
 // fails it.)
 func (t *TxnManager) Allow(b *accumulator.Batch, node int32) bool {
-	tp := topicPartition{b.Topic, b.Partition}
+	tp := topicPartition{Topic: b.Topic, Partition: b.Partition}
 	t.mu.Lock()
 	open := t.state == TxnStateInTransaction || t.state == TxnStateCommitting
 	ok := open && (t.tv2.Load() || t.added[tp])

@@ -278,13 +278,13 @@ func (t *TxnManager) addPartitionsOnce(ctx context.Context, tps []topicPartition
 	}
 	for _, tp := range tps {
 		i := 0
-		for i < len(req.V3AndBelowTopics) && req.V3AndBelowTopics[i].Name != tp.topic {
+		for i < len(req.V3AndBelowTopics) && req.V3AndBelowTopics[i].Name != tp.Topic {
 			i++
 		}
 		if i == len(req.V3AndBelowTopics) {
-			req.V3AndBelowTopics = append(req.V3AndBelowTopics, protocol.AddPartitionsToTxnTopic{Name: tp.topic})
+			req.V3AndBelowTopics = append(req.V3AndBelowTopics, protocol.AddPartitionsToTxnTopic{Name: tp.Topic})
 		}
-		req.V3AndBelowTopics[i].Partitions = append(req.V3AndBelowTopics[i].Partitions, tp.partition)
+		req.V3AndBelowTopics[i].Partitions = append(req.V3AndBelowTopics[i].Partitions, tp.Partition)
 	}
 	r, _, err := call(ctx, c, req, 3)
 	if err != nil {
@@ -301,7 +301,7 @@ func (t *TxnManager) addPartitionsOnce(ctx context.Context, tps []topicPartition
 			kerr := protocol.KafkaError(pr.PartitionErrorCode, nil)
 			switch {
 			case kerr == nil:
-				added = append(added, topicPartition{tr.Name, pr.PartitionIndex})
+				added = append(added, topicPartition{Topic: tr.Name, Partition: pr.PartitionIndex})
 				continue
 			case errors.Is(kerr, protocol.ErrOperationNotAttempted):
 				// Another partition of the request failed; that one decides.
@@ -424,7 +424,7 @@ func (t *TxnManager) commitOffsetsOnce(ctx context.Context, gc **coordinator, gr
 			if kerr == nil {
 				continue
 			}
-			failed[topicPartition{tr.Name, pr.PartitionIndex}] = true
+			failed[topicPartition{Topic: tr.Name, Partition: pr.PartitionIndex}] = true
 			var st step
 			var err error
 			switch {
@@ -452,7 +452,7 @@ func (t *TxnManager) commitOffsetsOnce(ctx context.Context, gc **coordinator, gr
 	}
 	rest := pending[:0:0]
 	for _, o := range pending {
-		if failed[topicPartition{o.Topic, o.Partition}] {
+		if failed[topicPartition{Topic: o.Topic, Partition: o.Partition}] {
 			rest = append(rest, o)
 		}
 	}

@@ -188,8 +188,8 @@ func TestTxnGateWaitsForAddPartitions(t *testing.T) {
 	b := batch("t", 4)
 	assert.False(t, m.Allow(b, 1))
 	m.mu.Lock()
-	assert.True(t, m.pending[topicPartition{"t", 4}] || m.adding != nil, "the gate asked for AddPartitionsToTxn")
-	m.added[topicPartition{"t", 4}] = true
+	assert.True(t, m.pending[topicPartition{Topic: "t", Partition: 4}] || m.adding != nil, "the gate asked for AddPartitionsToTxn")
+	m.added[topicPartition{Topic: "t", Partition: 4}] = true
 	m.mu.Unlock()
 	assert.True(t, m.Allow(b, 1))
 	o := m.Options(b)
