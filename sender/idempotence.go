@@ -325,12 +325,20 @@ func (m *Idempotence) CanRetry(b *accumulator.Batch, err error) bool {
 		return false
 	}
 	ps := m.part(b)
-	if errors.Is(err, protocol.ErrOutOfOrderSequenceNumber) {
-		// The broker holds an earlier sequence than this batch's: no earlier
-		// attempt of it was written.
+	first := len(ps.unacked) > 0 && ps.unacked[0] == b
+	if errors.Is(err, protocol.ErrOutOfOrderSequenceNumber) && !first {
+		// Behind an earlier unacknowledged batch, the broker refused this
+		// sequence because the earlier one is missing: this attempt was
+		// not written, and no earlier one could have been before it. For
+		// the first unacknowledged batch the answer is ambiguous: a broker
+		// also answers OUT_OF_ORDER_SEQUENCE_NUMBER for a batch it wrote
+		// that has left its window of the last five batches per producer
+		// (Kafka's ProducerStateEntry.NUM_BATCHES_TO_RETAIN), so a batch
+		// that may have been written stays so and is not resent under a
+		// new epoch.
 		b.MaybeWritten = false
 	}
-	if len(ps.unacked) > 0 && ps.unacked[0] == b {
+	if first {
 		m.bumpNeeded = true
 		ps.unresolved = false
 	}
