@@ -5,8 +5,10 @@
 //	    --property parse.key=true --property key.separator=: \
 //	    --producer-property acks=all --producer.config client.properties
 //
-// It flushes at the end of input and exits with status 1, printing the
-// errors, if any record failed.
+// Each record that fails is reported on standard error as soon as the
+// producer gives up on it, naming its input line, topic, key and value
+// sizes and the error, as Kafka's console producer does. At the end of
+// input it flushes, and exits with status 1 if any record failed.
 package main
 
 import (
@@ -105,19 +107,22 @@ func run(args []string, stdin io.Reader, stderr io.Writer) error {
 	}
 	ctx := context.Background()
 
+	// Each failure is reported on stderr when its callback fires, as
+	// Kafka's console producer does (ErrorLoggingCallback in
+	// clients/.../producer/internals/ErrorLoggingCallback.java), so a
+	// user typing lines while a broker is down sees every failure as it
+	// happens, not only when standard input ends.
 	var failed atomic.Int64
-	var mu sync.Mutex
-	var firstErrs []string
-	report := func(line int) producer.Callback {
+	var mu sync.Mutex // serializes writes to stderr from callbacks
+	report := func(line int, keyLen, valueLen int) producer.Callback {
 		return func(_ producer.RecordMetadata, err error) {
 			if err == nil {
 				return
 			}
 			failed.Add(1)
 			mu.Lock()
-			if len(firstErrs) < 10 {
-				firstErrs = append(firstErrs, fmt.Sprintf("line %d: %v", line, err))
-			}
+			fmt.Fprintf(stderr, "line %d: error when sending message to topic %s with key: %s, value: %s with error: %v\n",
+				line, o.topic, sizeOf(keyLen), sizeOf(valueLen), err)
 			mu.Unlock()
 		}
 	}
@@ -132,12 +137,16 @@ func run(args []string, stdin io.Reader, stderr io.Writer) error {
 		if parseKey {
 			k, v, ok := strings.Cut(text, sep)
 			if !ok {
-				report(line)(producer.RecordMetadata{}, fmt.Errorf("no key separator %q in line", sep))
+				report(line, -1, len(text))(producer.RecordMetadata{}, fmt.Errorf("no key separator %q in line", sep))
 				continue
 			}
 			rec.Key, rec.Value = []byte(k), []byte(v)
 		}
-		p.SendCallback(ctx, rec, report(line))
+		keyLen := -1
+		if rec.Key != nil {
+			keyLen = len(rec.Key)
+		}
+		p.SendCallback(ctx, rec, report(line, keyLen, len(rec.Value)))
 	}
 	readErr := sc.Err()
 	if err := p.Close(ctx); err != nil {
@@ -147,10 +156,16 @@ func run(args []string, stdin io.Reader, stderr io.Writer) error {
 		return fmt.Errorf("reading input: %w", readErr)
 	}
 	if n := failed.Load(); n > 0 {
-		for _, e := range firstErrs {
-			fmt.Fprintln(stderr, e)
-		}
-		return fmt.Errorf("%d of %d records failed", n, line)
+		return fmt.Errorf("%d of %d records failed (each reported above)", n, line)
 	}
 	return nil
+}
+
+// sizeOf describes a key or value as ErrorLoggingCallback does: "null" or
+// its length in bytes (-1 is null).
+func sizeOf(n int) string {
+	if n < 0 {
+		return "null"
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
