@@ -1,8 +1,10 @@
 package producer
 
 import (
+	"errors"
 	"time"
 
+	"github.com/tributary-go/tributary/internal/conn"
 	"github.com/tributary-go/tributary/internal/metrics"
 )
 
@@ -81,12 +83,22 @@ type Metrics struct {
 	TxnSendOffsetsTime  time.Duration // txn-send-offsets-time-ns-total
 	TxnCommitTime       time.Duration // txn-commit-time-ns-total
 	TxnAbortTime        time.Duration // txn-abort-time-ns-total
+	// Connections to brokers, as Java's selector counts them in
+	// producer-metrics: established (after the ApiVersions handshake and
+	// authentication) and closed for any reason (idle, request timeout,
+	// broker gone, Close); ConnectionCount is those open now.
+	ConnectionCreationTotal int64   // connection-creation-total
+	ConnectionCreationRate  float64 // connection-creation-rate, per second
+	ConnectionCloseTotal    int64   // connection-close-total
+	ConnectionCloseRate     float64 // connection-close-rate, per second
+	ConnectionCount         int64   // connection-count, now
 
 	// Topics holds Java's producer-topic-metrics by topic, for topics
 	// with at least one batch written.
 	Topics map[string]TopicMetrics
 	// Nodes holds Java's producer-node-metrics by broker node id, for
-	// brokers with at least one Produce request written.
+	// brokers the producer connected to (bootstrap connections count in
+	// the producer-wide connection figures only).
 	Nodes map[int32]NodeMetrics
 }
 
@@ -103,13 +115,22 @@ type TopicMetrics struct {
 	RecordErrorRate  float64 // record-error-rate
 }
 
-// NodeMetrics are one broker's figures (Java's producer-node-metrics),
-// counting Produce requests.
+// NodeMetrics are one broker's figures (Java's producer-node-metrics).
+// The request figures count Produce requests. The connection figures are
+// Java's selector metrics, which Java keeps producer-wide only, counted
+// here per broker too: ConnectionCreationTotal - 1 is how often the
+// producer reconnected to the broker. RequestTimeoutTotal has no Java
+// counterpart: it counts the connections closed because a request had no
+// answer within request.timeout.ms (Java's NetworkClient disconnects then
+// too, and only logs it).
 type NodeMetrics struct {
-	RequestTotal      int64         // request-total
-	RequestRate       float64       // request-rate
-	RequestLatencyAvg time.Duration // request-latency-avg
-	RequestLatencyMax time.Duration // request-latency-max
+	RequestTotal            int64         // request-total
+	RequestRate             float64       // request-rate
+	RequestLatencyAvg       time.Duration // request-latency-avg
+	RequestLatencyMax       time.Duration // request-latency-max
+	ConnectionCreationTotal int64         // connection-creation-total
+	ConnectionCloseTotal    int64         // connection-close-total
+	RequestTimeoutTotal     int64         // request-timeout-total (Tributary's)
 }
 
 // Metrics returns a snapshot of the producer's metrics. It is safe for
@@ -152,28 +173,31 @@ func metricsFrom(s metrics.Snapshot) Metrics {
 		ByteTotal: t[metrics.Bytes], ByteRate: rate(d[metrics.Bytes]),
 		RequestTotal: t[metrics.Requests], RequestRate: rate(d[metrics.Requests]),
 		BatchSplitTotal: t[metrics.Splits], BatchSplitRate: rate(d[metrics.Splits]),
-		BatchSizeAvg:         avg(d[metrics.Bytes], d[metrics.Batches]),
-		BatchSizeMax:         mx[metrics.MaxBatchSize],
-		RecordsPerRequestAvg: avg(d[metrics.RecordsSent], d[metrics.Requests]),
-		CompressionRateAvg:   avg(d[metrics.CompressionSum], d[metrics.Batches]) / ppm,
-		RecordQueueTimeAvg:   time.Duration(avg(d[metrics.QueueTimeSum], d[metrics.Batches])),
-		RecordQueueTimeMax:   time.Duration(mx[metrics.MaxQueueTime]),
-		RequestLatencyAvg:    time.Duration(avg(d[metrics.LatencySum], d[metrics.Answered])),
-		RequestLatencyMax:    time.Duration(mx[metrics.MaxLatency]),
-		ProduceThrottleAvg:   time.Duration(avg(d[metrics.ThrottleSum], d[metrics.Answered])),
-		ProduceThrottleMax:   time.Duration(mx[metrics.MaxThrottle]),
-		RequestsInFlight:     max(t[metrics.Requests]-t[metrics.Responses], 0), // read a moment apart
-		MetadataWaitTime:     time.Duration(t[metrics.MetadataWait]),
-		FlushTime:            time.Duration(t[metrics.FlushTime]),
-		BufferpoolWaitTime:   time.Duration(t[metrics.BufferWait]),
-		BufferpoolWaitRatio:  rate(d[metrics.BufferWait]) / float64(time.Second),
-		TxnInitTime:          time.Duration(t[metrics.TxnInitTime]),
-		TxnBeginTime:         time.Duration(t[metrics.TxnBeginTime]),
-		TxnSendOffsetsTime:   time.Duration(t[metrics.TxnSendOffsetsTime]),
-		TxnCommitTime:        time.Duration(t[metrics.TxnCommitTime]),
-		TxnAbortTime:         time.Duration(t[metrics.TxnAbortTime]),
-		Topics:               make(map[string]TopicMetrics, len(s.Topics)),
-		Nodes:                make(map[int32]NodeMetrics, len(s.Nodes)),
+		BatchSizeAvg:            avg(d[metrics.Bytes], d[metrics.Batches]),
+		BatchSizeMax:            mx[metrics.MaxBatchSize],
+		RecordsPerRequestAvg:    avg(d[metrics.RecordsSent], d[metrics.Requests]),
+		CompressionRateAvg:      avg(d[metrics.CompressionSum], d[metrics.Batches]) / ppm,
+		RecordQueueTimeAvg:      time.Duration(avg(d[metrics.QueueTimeSum], d[metrics.Batches])),
+		RecordQueueTimeMax:      time.Duration(mx[metrics.MaxQueueTime]),
+		RequestLatencyAvg:       time.Duration(avg(d[metrics.LatencySum], d[metrics.Answered])),
+		RequestLatencyMax:       time.Duration(mx[metrics.MaxLatency]),
+		ProduceThrottleAvg:      time.Duration(avg(d[metrics.ThrottleSum], d[metrics.Answered])),
+		ProduceThrottleMax:      time.Duration(mx[metrics.MaxThrottle]),
+		RequestsInFlight:        max(t[metrics.Requests]-t[metrics.Responses], 0), // read a moment apart
+		MetadataWaitTime:        time.Duration(t[metrics.MetadataWait]),
+		FlushTime:               time.Duration(t[metrics.FlushTime]),
+		BufferpoolWaitTime:      time.Duration(t[metrics.BufferWait]),
+		BufferpoolWaitRatio:     rate(d[metrics.BufferWait]) / float64(time.Second),
+		TxnInitTime:             time.Duration(t[metrics.TxnInitTime]),
+		TxnBeginTime:            time.Duration(t[metrics.TxnBeginTime]),
+		TxnSendOffsetsTime:      time.Duration(t[metrics.TxnSendOffsetsTime]),
+		TxnCommitTime:           time.Duration(t[metrics.TxnCommitTime]),
+		TxnAbortTime:            time.Duration(t[metrics.TxnAbortTime]),
+		ConnectionCreationTotal: t[metrics.ConnCreated], ConnectionCreationRate: rate(d[metrics.ConnCreated]),
+		ConnectionCloseTotal: t[metrics.ConnClosed], ConnectionCloseRate: rate(d[metrics.ConnClosed]),
+		ConnectionCount: max(t[metrics.ConnCreated]-t[metrics.ConnClosed], 0), // read a moment apart
+		Topics:          make(map[string]TopicMetrics, len(s.Topics)),
+		Nodes:           make(map[int32]NodeMetrics, len(s.Nodes)),
 	}
 	for name, v := range s.Topics {
 		d, t := v.Delta, v.Total
@@ -189,8 +213,11 @@ func metricsFrom(s metrics.Snapshot) Metrics {
 		d, t := v.Delta, v.Total
 		m.Nodes[id] = NodeMetrics{
 			RequestTotal: t[metrics.NodeRequests], RequestRate: rate(d[metrics.NodeRequests]),
-			RequestLatencyAvg: time.Duration(avg(d[metrics.NodeLatencySum], d[metrics.NodeAnswered])),
-			RequestLatencyMax: time.Duration(v.Max[metrics.NodeMaxLatency]),
+			RequestLatencyAvg:       time.Duration(avg(d[metrics.NodeLatencySum], d[metrics.NodeAnswered])),
+			RequestLatencyMax:       time.Duration(v.Max[metrics.NodeMaxLatency]),
+			ConnectionCreationTotal: t[metrics.NodeConnCreated],
+			ConnectionCloseTotal:    t[metrics.NodeConnClosed],
+			RequestTimeoutTotal:     t[metrics.NodeRequestTimeouts],
 		}
 	}
 	return m
@@ -201,4 +228,32 @@ func metricsFrom(s metrics.Snapshot) Metrics {
 func (p *Producer) timed(i int) func() {
 	start := time.Now()
 	return func() { p.met.Global.Add(i, int64(time.Since(start))) }
+}
+
+// observeConns makes the connection pool configured by cc count
+// connections and request timeouts, producer-wide and per broker. Call it
+// before the pool is created.
+func (p *Producer) observeConns(cc *conn.Config) {
+	// Bootstrap servers (negative ids) count producer-wide only, so
+	// Nodes holds real brokers; a broker that takes over a bootstrap
+	// connection counts it as its own.
+	cc.OnConnect = func(node int32, adopted bool) {
+		if !adopted {
+			p.met.Global.Add(metrics.ConnCreated, 1)
+		}
+		if node >= 0 {
+			p.met.Node(node).Add(metrics.NodeConnCreated, 1)
+		}
+	}
+	cc.OnClose = func(node int32, err error) {
+		p.met.Global.Add(metrics.ConnClosed, 1)
+		if node < 0 {
+			return
+		}
+		n := p.met.Node(node)
+		n.Add(metrics.NodeConnClosed, 1)
+		if errors.Is(err, conn.ErrRequestTimeout) {
+			n.Add(metrics.NodeRequestTimeouts, 1)
+		}
+	}
 }

@@ -150,6 +150,11 @@ var producerMetrics = []metricDef[Metrics]{
 	{"txn-send-offsets-time-ns-total", "The total time the producer has spent in sendOffsetsToTransaction in nanoseconds.", func(m *Metrics) float64 { return ns(m.TxnSendOffsetsTime) }},
 	{"txn-commit-time-ns-total", "The total time the producer has spent in commitTransaction in nanoseconds.", func(m *Metrics) float64 { return ns(m.TxnCommitTime) }},
 	{"txn-abort-time-ns-total", "The total time the producer has spent in abortTransaction in nanoseconds.", func(m *Metrics) float64 { return ns(m.TxnAbortTime) }},
+	{"connection-creation-total", "The total number of new connections established.", func(m *Metrics) float64 { return float64(m.ConnectionCreationTotal) }},
+	{"connection-creation-rate", "The number of new connections established per second.", func(m *Metrics) float64 { return m.ConnectionCreationRate }},
+	{"connection-close-total", "The total number of connections closed.", func(m *Metrics) float64 { return float64(m.ConnectionCloseTotal) }},
+	{"connection-close-rate", "The number of connections closed per second.", func(m *Metrics) float64 { return m.ConnectionCloseRate }},
+	{"connection-count", "The current number of active connections.", func(m *Metrics) float64 { return float64(m.ConnectionCount) }},
 }
 
 // topicMetrics is Java's producer-topic-metrics group.
@@ -165,10 +170,15 @@ var topicMetrics = []metricDef[TopicMetrics]{
 	{"record-error-rate", "The average per-second number of record sends that resulted in errors for a topic.", func(m *TopicMetrics) float64 { return m.RecordErrorRate }},
 }
 
-// nodeMetrics is Java's producer-node-metrics group, for Produce requests.
+// nodeMetrics is Java's producer-node-metrics group: request figures for
+// Produce requests, then Java's producer-wide connection counts per broker
+// and request-timeout-total, which Java does not have.
 var nodeMetrics = []metricDef[NodeMetrics]{
 	{"request-total", "The total number of Produce requests sent to the broker.", func(m *NodeMetrics) float64 { return float64(m.RequestTotal) }},
 	{"request-rate", "The number of Produce requests sent to the broker per second.", func(m *NodeMetrics) float64 { return m.RequestRate }},
 	{"request-latency-avg", "The average request latency in ms for the broker.", func(m *NodeMetrics) float64 { return ms(m.RequestLatencyAvg) }},
 	{"request-latency-max", "The maximum request latency in ms for the broker.", func(m *NodeMetrics) float64 { return ms(m.RequestLatencyMax) }},
+	{"connection-creation-total", "The total number of new connections established to the broker.", func(m *NodeMetrics) float64 { return float64(m.ConnectionCreationTotal) }},
+	{"connection-close-total", "The total number of connections to the broker closed.", func(m *NodeMetrics) float64 { return float64(m.ConnectionCloseTotal) }},
+	{"request-timeout-total", "The total number of connections to the broker closed because a request had no response within request.timeout.ms (not a Java metric).", func(m *NodeMetrics) float64 { return float64(m.RequestTimeoutTotal) }},
 }

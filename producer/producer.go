@@ -131,6 +131,7 @@ func newProducer(c *config) (*Producer, error) {
 		Logger:              log,
 	}
 	applySecurity(ccfg, c)
+	p.observeConns(ccfg)
 	p.conns = conn.NewPool(ccfg, signal)
 	fetcher := metadata.NewPoolFetcher(p.conns, c.bootstrap)
 	p.meta = metadata.New(metadata.Config{

@@ -73,6 +73,20 @@ type Config struct {
 	Authenticate func(ctx context.Context, c *Conn) error
 	// Logger receives connection events; nil discards them.
 	Logger *slog.Logger
+
+	// OnConnect and OnClose, if set, are told by a Pool of each
+	// connection it established to a node (after the handshake) and of
+	// each such connection's end, with the error it died of (ErrClosed,
+	// ErrIdle, a *RequestTimeoutError, ...). node is the pool's node id,
+	// a [BootstrapID] for bootstrap servers. A node that takes over a
+	// bootstrap entry's connection (Pool.Ready) is reported with
+	// adopted=true: the connection was counted at its dial, and closes
+	// under the node's id. They are for metrics: they run on connection
+	// and dial goroutines, possibly under the pool's lock, so they must be
+	// quick, safe for concurrent use, and must not call the Pool. Dial
+	// alone calls neither.
+	OnConnect func(node int32, adopted bool)
+	OnClose   func(node int32, err error)
 }
 
 // resolve returns a copy of cfg (nil means the zero Config) with defaults

@@ -14,14 +14,26 @@ import (
 	"github.com/tributary-go/tributary/protocol"
 )
 
-// A Conn is built around two goroutines and one mutex.
+// A Conn is built around one long-lived goroutine, one short-lived one and
+// one mutex.
 //
-// Send only appends a call to queue under mu and pokes the writer, so it
-// never touches the network and never blocks on it. The writer goroutine
-// takes calls from queue in order, gives each the next correlation id, moves
-// the ones that expect a response to inflight (still under mu, and before
-// their bytes can reach the broker, so the reader always finds them),
-// encodes them into one reused buffer and writes that buffer in one call.
+// Send only appends a call to queue under mu and, when no writer is
+// running, starts one, so it never touches the network and never blocks on
+// it. The writer goroutine runs only while there is something to write: it
+// takes calls from queue in order, gives each the next correlation id,
+// moves the ones that expect a response to inflight (still under mu, and
+// before their bytes can reach the broker, so the reader always finds
+// them), encodes them into one reused buffer and writes that buffer in one
+// call; when queue is empty and everything is written it clears writing
+// and exits, under the same lock hold in which it found queue empty, so a
+// Send either sees it running or starts the next one. At most one writer
+// runs at a time and each hands the writer-owned state (wbuf, nextCorr,
+// unacked) to the next through mu. An idle connection therefore costs one
+// goroutine, parked in the reader's Read; a busy one pays for a goroutine
+// start per burst of Sends instead of a channel wake-up of a parked
+// writer, which costs about the same (BenchmarkPipelined) and allocates
+// nothing (writeFn is built once).
+//
 // The reader goroutine reads frames, matches each to the oldest call in
 // inflight (Kafka answers in order on a connection), decodes it and calls
 // done.
@@ -36,8 +48,9 @@ import (
 //
 // Death is one-way: kill records the first error, closes dead and closes the
 // socket, which unblocks both goroutines. The reader, on its way out, waits
-// for the writer and then fails every call still queued, in flight or
-// unwritten with that error — so each done runs exactly once and always on a
+// until no writer runs (a writer started after kill sees err and exits at
+// once) and then fails every call still queued, in flight or unwritten
+// with that error — so each done runs exactly once and always on a
 // connection goroutine. A Send that arrives after that (the reaped state)
 // completes on a short-lived goroutine that Close also waits for.
 
@@ -73,6 +86,14 @@ type Conn struct {
 	log      *slog.Logger
 	nc       net.Conn
 	clientID *string
+	purpose  Purpose // in pool; set before the goroutines start
+	pool     *Pool   // the pool that dialed it (nil after Dial); set before the goroutines start
+
+	// node is the node id it serves in pool: guarded by pool.mu.
+	node int32
+	// watchAnswer asks the reader to report its next response to the
+	// pool (Pool.answered): set by the pool while the broker is silent.
+	watchAnswer atomic.Bool
 
 	// Set by Dial before the Conn is returned; read-only afterwards.
 	versions map[protocol.Key]protocol.VersionRange
@@ -96,12 +117,14 @@ type Conn struct {
 	retiredAt   time.Time   // guarded by mu: when retiring was set
 	retireTimer *time.Timer // guarded by mu: fires retire; stopped by kill
 
-	wake       chan struct{} // capacity 1: Send → writer
+	writing    bool          // guarded by mu: a writer goroutine is running
+	writerIdle sync.Cond     // uses mu; signalled when writing turns false
+	writeFn    func()        // c.writeLoop, built once so that starting a writer allocates nothing
 	dead       chan struct{} // closed by kill
-	writerDone chan struct{} // closed when the writer goroutine returns
 	readerDone chan struct{} // closed when the reader goroutine returns
 
-	// Owned by the writer goroutine.
+	// Owned by the running writer goroutine (handed from one to the next
+	// through mu).
 	wbuf     []byte
 	nextCorr int32
 	unacked  []*call   // written or being written, expecting no response
@@ -122,6 +145,12 @@ type Conn struct {
 // Err is a *SetupTimeoutError naming the step the broker did not answer.
 // Dial blocks; it is safe for concurrent use.
 func Dial(ctx context.Context, addr string, cfg *Config) (*Conn, error) {
+	return dialFor(ctx, addr, cfg, nil, 0)
+}
+
+// dialFor is Dial for pool (nil for none), which learns of the connection's
+// death and, on request, of its next response.
+func dialFor(ctx context.Context, addr string, cfg *Config, pool *Pool, purpose Purpose) (*Conn, error) {
 	rc, err := resolve(cfg)
 	if err != nil {
 		return nil, &DialError{Addr: addr, Err: err}
@@ -145,7 +174,7 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Conn, error) {
 			return nil, fail("the TLS handshake", err)
 		}
 	}
-	c := newConn(addr, nc, rc)
+	c := newConn(addr, nc, rc, pool, purpose)
 	if err := c.handshake(dctx); err != nil {
 		c.Close()
 		return nil, fail("the ApiVersions handshake", tlsAfterHandshake(rc, addr, err))
@@ -165,16 +194,16 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Conn, error) {
 var errSetupDeadline = errors.New("socket.connection.setup.timeout.ms elapsed")
 
 // newConn wraps an open socket and starts the goroutines.
-func newConn(addr string, nc net.Conn, cfg *Config) *Conn {
+func newConn(addr string, nc net.Conn, cfg *Config, pool *Pool, purpose Purpose) *Conn {
 	c := &Conn{
 		addr:       addr,
+		pool:       pool,
+		purpose:    purpose,
 		cfg:        cfg,
 		log:        cfg.Logger,
 		nc:         nc,
 		lastActive: time.Now(),
-		wake:       make(chan struct{}, 1),
 		dead:       make(chan struct{}),
-		writerDone: make(chan struct{}),
 		readerDone: make(chan struct{}),
 		br:         bufio.NewReaderSize(nc, readBufferSize),
 	}
@@ -183,8 +212,9 @@ func newConn(addr string, nc net.Conn, cfg *Config) *Conn {
 		c.clientID = &id
 	}
 	c.lateDone.L = &c.mu
+	c.writerIdle.L = &c.mu
+	c.writeFn = c.writeLoop
 	nc.SetReadDeadline(c.lastActive.Add(cfg.IdleTimeout))
-	go c.writeLoop()
 	go c.readLoop()
 	return c
 }
@@ -275,10 +305,11 @@ func (c *Conn) Send(req protocol.Request, v int16, expectResponse bool, done fun
 		return
 	}
 	c.queue.push(cl)
+	start := !c.writing
+	c.writing = true
 	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
+	if start {
+		go c.writeFn()
 	}
 }
 
@@ -352,9 +383,14 @@ func (c *Conn) kill(err error) {
 	}
 	c.mu.Unlock()
 	c.nc.Close()
-	switch err {
-	case ErrClosed, ErrIdle, ErrSessionExpired:
+	var te *RequestTimeoutError
+	switch {
+	case err == ErrClosed || err == ErrIdle || err == ErrSessionExpired:
 		c.log.Debug("connection closed", "broker", c.addr, "reason", err)
+	case c.pool != nil && errors.As(err, &te):
+		// The pool says once per outage that the broker stopped
+		// answering (Pool.connDied), not once per connection.
+		c.log.Debug("connection failed", "broker", c.addr, "err", err)
 	default:
 		c.log.Warn("connection failed", "broker", c.addr, "err", err)
 	}

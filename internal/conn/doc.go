@@ -16,10 +16,20 @@
 // speaks (ApiVersions v4, retried once lower when the broker answers
 // UNSUPPORTED_VERSION, as the Java client does); [Conn.Version] then
 // negotiates per API. [Conn.Send] queues a request and returns at once; a
-// writer goroutine assigns correlation ids and writes, and a reader
-// goroutine matches responses to requests in order (Kafka answers in order
-// on a connection) and calls each request's done callback. [Conn.Do] is the
+// writer goroutine, started by Send and gone again once everything queued
+// is written, assigns correlation ids and writes, and a reader goroutine
+// matches responses to requests in order (Kafka answers in order on a
+// connection) and calls each request's done callback. [Conn.Do] is the
 // blocking form.
+//
+// # Footprint
+//
+// An open connection keeps one goroutine, its reader, parked in a socket
+// read until a response, a deadline or Close; the writer exists only while
+// there is something to write, so an idle connection never wakes. A
+// producer keeps at most two connections per broker (one per [Purpose]),
+// and a broker's first connection of a purpose is the one dialed at its
+// bootstrap address when the addresses match ([Pool.Ready]).
 //
 // A request without a response for RequestTimeout kills the connection with
 // a [*RequestTimeoutError] (matching [ErrRequestTimeout]) and fails every
@@ -55,7 +65,8 @@
 // or starts a background dial and reports back through the onReady
 // callback. Failed dials put a broker in exponential reconnect backoff
 // ([Backoff]). Bootstrap servers, which have no node id yet, use
-// [BootstrapID].
+// [BootstrapID]; a node whose address is a bootstrap address takes over
+// that bootstrap entry's live connection instead of dialing again.
 //
 // # Concurrency
 //
@@ -74,6 +85,11 @@
 // connection are [*OpError] or [*RequestTimeoutError] (naming the broker
 // and request.timeout.ms); [ErrClosed], [ErrIdle] and [ErrProtocol] are
 // matched with errors.Is. A broker that stays unreachable is logged at its
-// first failed dial, then at most once per 30 s, and once when it is back. Kafka error codes in responses
-// are not errors here: they are the caller's to interpret.
+// first failed dial, then at most once per 30 s, and once when it is back.
+// A broker that stops answering (request timeouts) is logged once, "broker
+// stopped answering" with its node id, address and request.timeout.ms, and
+// once when it answers again, however many requests timed out in between;
+// Config.OnConnect and Config.OnClose let the owner count connections and
+// timeouts per broker. Kafka error codes in responses are not errors here:
+// they are the caller's to interpret.
 package conn

@@ -24,33 +24,44 @@ const readBufferSize = 32 << 10
 // a larger one, grown for a rare huge response, is dropped after use.
 const keepReadBuffer = 1 << 20
 
-// writeLoop is the writer goroutine. It is owned by the Conn, started by
-// newConn and stopped by kill (the dead channel).
+// writeLoop is the writer goroutine. Send starts it when it queues a call
+// and none is running; it exits once everything queued is written, or at
+// once when the connection is dead (kill is its stop path).
 func (c *Conn) writeLoop() {
-	defer close(c.writerDone)
-	for {
-		select {
-		case <-c.wake:
-		case <-c.dead:
-			return
-		}
-		if err := c.flush(); err != nil {
-			c.kill(err)
-			return
-		}
+	if err := c.flush(); err != nil {
+		c.kill(err)
+		c.mu.Lock()
+		c.stopWriterLocked()
+		c.mu.Unlock()
 	}
 }
 
-// flush writes everything queued. It returns nil without writing once the
-// connection is dead; the reader then fails what is left.
+// stopWriterLocked marks the running writer gone. The caller holds mu and
+// its goroutine returns right after.
+func (c *Conn) stopWriterLocked() {
+	c.writing = false
+	c.writerIdle.Broadcast()
+}
+
+// flush writes everything queued and stops the writer (stopWriterLocked)
+// when nothing is left to write. It stops without writing once the
+// connection is dead; the reader then fails what is left. An error return
+// (the write failed) leaves the writer running for the caller to stop.
 func (c *Conn) flush() error {
 	for {
 		c.mu.Lock()
 		if c.err != nil {
+			c.wbuf = c.wbuf[:0]
+			c.stopWriterLocked()
 			c.mu.Unlock()
 			return nil
 		}
 		cl := c.queue.pop()
+		if cl == nil && len(c.wbuf) == 0 {
+			c.stopWriterLocked()
+			c.mu.Unlock()
+			return nil
+		}
 		if cl != nil {
 			cl.corr = c.nextCorr
 			c.nextCorr++
@@ -78,13 +89,8 @@ func (c *Conn) flush() error {
 				continue
 			}
 		}
-		if len(c.wbuf) > 0 {
-			if err := c.write(); err != nil {
-				return err
-			}
-		}
-		if cl == nil {
-			return nil
+		if err := c.write(); err != nil {
+			return err
 		}
 	}
 }
@@ -113,9 +119,10 @@ func (c *Conn) write() error {
 	return nil
 }
 
-// readLoop is the reader goroutine. It is owned by the Conn, started by
-// newConn and stopped by kill (closing the socket). On its way out it fails
-// everything still pending.
+// readLoop is the reader goroutine, the connection's one long-lived
+// goroutine. It is owned by the Conn, started by newConn and stopped by
+// kill (closing the socket). On its way out it fails everything still
+// pending.
 func (c *Conn) readLoop() {
 	defer close(c.readerDone)
 	defer c.reap()
@@ -128,16 +135,23 @@ func (c *Conn) readLoop() {
 }
 
 // reap fails every call left once the connection is dead. It runs on the
-// reader goroutine after the writer has exited, so it owns unacked too.
+// reader goroutine once no writer runs (and none can start: err is set, so
+// a new one would stop at once), so it owns unacked too.
 func (c *Conn) reap() {
-	<-c.writerDone
 	c.mu.Lock()
+	for c.writing {
+		c.writerIdle.Wait()
+	}
 	err := c.err
 	c.reaped = true
 	calls := append(c.inflight.drain(), c.queue.drain()...)
 	c.mu.Unlock()
 	calls = append(c.unacked, calls...)
 	c.unacked = nil
+	if c.pool != nil {
+		// Before the requests fail, so the log says why first.
+		c.pool.connDied(c, err)
+	}
 	for _, cl := range calls {
 		c.complete(cl, nil, err)
 	}
@@ -194,6 +208,9 @@ func (c *Conn) readResponse() error {
 	if err != nil {
 		c.log.Warn("undecodable response", "broker", c.addr, "api", cl.key, "version", cl.v, "err", err)
 		err = &OpError{Addr: c.addr, Op: "decode", Err: err}
+	}
+	if c.watchAnswer.Load() && c.watchAnswer.CompareAndSwap(true, false) {
+		c.pool.answered(c)
 	}
 	c.complete(cl, resp, err)
 	return nil

@@ -77,6 +77,8 @@ type Pool struct {
 	closeDone chan struct{} // closed when Close has finished
 
 	dialTimeout, requestTimeout time.Duration // resolved, for SetupTimeouts
+	onConnect                   func(node int32, adopted bool)
+	onClose                     func(node int32, err error)
 
 	// For the unreachable-broker log lines; replaced by tests before use.
 	now      func() time.Time
@@ -100,6 +102,10 @@ type node struct {
 	// Logging of a broker that stays down (pool.now's clock).
 	downSince, loggedAt time.Time // first failed dial of the run; last line logged
 	dialFails           int       // failed dials in the run (failures also counts dropped connections)
+	// A broker that stopped answering (silent.go): since when, and the
+	// purpose whose next response ends the silence; zero while it answers.
+	silentSince   time.Time
+	silentPurpose Purpose
 }
 
 // NewPool returns an empty pool. onReady, if not nil, is called after every
@@ -115,7 +121,8 @@ func NewPool(cfg *Config, onReady func()) *Pool {
 		}
 	}
 	p := &Pool{cfg: cfg, log: rc.Logger, onReady: onReady, nodes: make(map[int32]*node), closeDone: make(chan struct{}),
-		now: time.Now, logEvery: unreachableLogEvery, dialTimeout: rc.DialTimeout, requestTimeout: rc.RequestTimeout}
+		now: time.Now, logEvery: unreachableLogEvery, dialTimeout: rc.DialTimeout, requestTimeout: rc.RequestTimeout,
+		onConnect: rc.OnConnect, onClose: rc.OnClose}
 	p.backoff = func(failures int) time.Duration {
 		return Backoff(failures-1, rc.ReconnectBackoff, rc.ReconnectBackoffMax)
 	}
@@ -123,7 +130,9 @@ func NewPool(cfg *Config, onReady func()) *Pool {
 	return p
 }
 
-// Ready returns a live connection to node (at addr) for purpose. Otherwise
+// Ready returns a live connection to node (at addr) for purpose: the
+// node's own, or, for a node id >= 0, the live one of a bootstrap entry
+// ([BootstrapID]) dialed at the same addr, which the node takes over. Otherwise
 // it returns ok=false and, unless a dial is already running or the node is
 // in reconnect backoff, starts a background dial; retryIn is the backoff
 // left (0 when a dial is running or was just started). onReady is called
@@ -171,6 +180,9 @@ func (p *Pool) ready(nodeID int32, addr string, purpose Purpose) (*Conn, time.Du
 	if ch := n.dialing[purpose]; ch != nil {
 		return nil, 0, ch, nil
 	}
+	if c := p.adoptLocked(nodeID, n, purpose); c != nil {
+		return c, 0, nil, nil
+	}
 	if wait := n.retryAt.Sub(now); wait > 0 {
 		return nil, wait, nil, nil
 	}
@@ -196,6 +208,40 @@ func (p *Pool) nodeLocked(nodeID int32, addr string) *node {
 		n.failures, n.retryAt, n.lastErr, n.dialFails = 0, time.Time{}, nil, 0
 	}
 	return n
+}
+
+// adoptLocked hands a real node (nodeID >= 0) the live connection of a
+// bootstrap entry (BootstrapID) dialed at the same address for purpose,
+// instead of dialing that broker a second time: once metadata names the
+// broker behind a bootstrap address, the bootstrap connection would
+// otherwise sit beside the node's own one, a connection and a goroutine
+// more per producer, until connections.max.idle.ms closed it. The Java
+// client keeps both; one connection per broker and purpose is all the
+// ordering argument of session.go needs, and it holds either way. It
+// returns the adopted connection, or nil.
+func (p *Pool) adoptLocked(nodeID int32, n *node, purpose Purpose) *Conn {
+	if nodeID < 0 {
+		return nil
+	}
+	for id, b := range p.nodes {
+		c := b.conns[purpose]
+		if id >= 0 || b.addr != n.addr || c == nil || c.retiring.Load() {
+			continue
+		}
+		select {
+		case <-c.Done():
+			continue
+		default:
+		}
+		b.conns[purpose] = nil
+		n.conns[purpose] = c
+		c.node = nodeID
+		if p.onConnect != nil {
+			p.onConnect(nodeID, true)
+		}
+		return c
+	}
+	return nil
 }
 
 // failLocked records a failure and puts the node in backoff.
@@ -237,9 +283,12 @@ func (p *Pool) retireLocked(c *Conn) {
 func (p *Pool) dial(nodeID int32, addr string, purpose Purpose, gen uint64, done chan struct{}) {
 	defer p.dials.Done()
 	defer close(done)
-	c, err := Dial(p.ctx, addr, p.cfg)
+	c, err := dialFor(p.ctx, addr, p.cfg, p, purpose)
 
 	p.mu.Lock()
+	if c != nil {
+		c.node = nodeID
+	}
 	n := p.nodes[nodeID]
 	if n != nil && n.dialing[purpose] == done {
 		n.dialing[purpose] = nil
@@ -252,7 +301,17 @@ func (p *Pool) dial(nodeID int32, addr string, purpose Purpose, gen uint64, done
 		p.logDialFailureLocked(n, nodeID, purpose, err)
 	default:
 		n.conns[purpose] = c
-		if n.dialFails > 0 {
+		switch {
+		case !n.silentSince.IsZero():
+			// It said nothing since it went silent; its first answer
+			// on c ends the silence, and says so (silent.go).
+			if purpose == n.silentPurpose {
+				c.watchAnswer.Store(true)
+			}
+			if n.dialFails > 0 {
+				p.log.Debug("broker reachable again", "node", nodeID, "broker", addr, "failed_attempts", n.dialFails)
+			}
+		case n.dialFails > 0:
 			p.log.Info("broker reachable again", "node", nodeID, "broker", addr,
 				"failed_attempts", n.dialFails, "down_for", p.now().Sub(n.downSince).Round(time.Millisecond))
 		}
@@ -260,6 +319,9 @@ func (p *Pool) dial(nodeID int32, addr string, purpose Purpose, gen uint64, done
 	}
 	p.mu.Unlock()
 
+	if c != nil && p.onConnect != nil {
+		p.onConnect(nodeID, false)
+	}
 	if stale && c != nil {
 		c.Close()
 	}
@@ -276,6 +338,11 @@ func (p *Pool) logDialFailureLocked(n *node, nodeID int32, purpose Purpose, err 
 	n.dialFails++
 	retryIn := time.Until(n.retryAt).Round(time.Millisecond)
 	switch {
+	case n.dialFails == 1 && !n.silentSince.IsZero():
+		// Already reported as not answering (silent.go).
+		n.downSince, n.loggedAt = now, now
+		p.log.Debug("connection to broker could not be established",
+			"node", nodeID, "broker", n.addr, "purpose", purpose, "retry_in", retryIn, "err", err)
 	case n.dialFails == 1:
 		n.downSince, n.loggedAt = now, now
 		p.log.Warn("connection to broker could not be established",

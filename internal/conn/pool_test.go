@@ -306,3 +306,29 @@ func TestSendAfterDeath(t *testing.T) {
 	close(caller)
 	assert.ErrorIs(t, wait(t, done, "late completion"), ErrClosed)
 }
+
+// TestPoolAdoptsBootstrapConnection: once metadata names the broker behind
+// a bootstrap address, the node takes over the bootstrap connection rather
+// than dialing the same address again; another address or purpose dials.
+func TestPoolAdoptsBootstrapConnection(t *testing.T) {
+	checkNoLeaks(t)
+	cl := newCluster(t)
+	addr := cl.ListenAddrs()[0]
+	p := NewPool(nil, nil)
+	defer p.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
+	defer cancel()
+
+	boot, err := p.Get(ctx, BootstrapID(0), addr, PurposeControl)
+	require.NoError(t, err)
+	node, err := p.Get(ctx, 0, addr, PurposeControl)
+	require.NoError(t, err)
+	assert.Same(t, boot, node, "the node's control connection is the bootstrap one")
+	assert.Nil(t, p.Lookup(BootstrapID(0), PurposeControl), "the bootstrap entry gave it up")
+	_, err = node.Do(ctx, &protocol.MetadataRequest{Topics: []protocol.MetadataRequestTopic{}})
+	require.NoError(t, err, "the adopted connection works")
+
+	prod, err := p.Get(ctx, 0, addr, PurposeProduce)
+	require.NoError(t, err)
+	assert.NotSame(t, node, prod, "another purpose dials its own")
+}

@@ -31,6 +31,8 @@ const (
 	TxnCommitTime             // time in CommitTransaction, ns
 	TxnAbortTime              // time in AbortTransaction, ns
 	BufferWait                // time Send blocked waiting for buffer memory, ns (mirrored; see Mirror)
+	ConnCreated               // broker connections established (after the handshake)
+	ConnClosed                // broker connections closed, for any reason
 	numGlobal
 )
 
@@ -56,9 +58,12 @@ const (
 
 // Per-node sums and maxima: indexes into Registry.Node(id).
 const (
-	NodeRequests   = iota // Produce requests written to the node
-	NodeLatencySum        // ns, answered requests
-	NodeAnswered          // answered requests
+	NodeRequests        = iota // Produce requests written to the node
+	NodeLatencySum             // ns, answered requests
+	NodeAnswered               // answered requests
+	NodeConnCreated            // connections established to the node
+	NodeConnClosed             // connections to the node closed, for any reason
+	NodeRequestTimeouts        // connections to the node closed by request.timeout.ms
 	numNode
 )
 
