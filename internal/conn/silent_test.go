@@ -2,6 +2,8 @@ package conn
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"net"
 	"sync"
 	"testing"
@@ -81,4 +83,75 @@ func TestRequestTimeoutNamesBrokerAndSetting(t *testing.T) {
 	_, err := c.Do(context.Background(), metadataReq("t"))
 	require.ErrorIs(t, err, ErrRequestTimeout)
 	assert.Regexp(t, `^conn: broker `+addr+` did not answer Metadata v\d+ \(correlation id \d+\) within request.timeout.ms=100ms$`, err.Error())
+}
+
+// TestPoolReportsSilentBrokerOnce: a broker that swallows Metadata
+// requests (the connection stays open) times out three requests in a row,
+// each on a fresh connection. The pool warns once that it stopped
+// answering and says once that it answers again; OnConnect and OnClose
+// see every connection and every timeout.
+func TestPoolReportsSilentBrokerOnce(t *testing.T) {
+	checkNoLeaks(t)
+	const silent = 3
+	cl := newCluster(t)
+	addr := cl.ListenAddrs()[0]
+	var mu sync.Mutex
+	swallowed := 0
+	cl.ControlKey(int16(kmsg.Metadata), func(kmsg.Request) (kmsg.Response, error, bool) {
+		cl.KeepControl()
+		mu.Lock()
+		defer mu.Unlock()
+		if swallowed < silent {
+			swallowed++
+			return nil, nil, true
+		}
+		return nil, nil, false
+	})
+	var connects, closes, timeouts int
+	logs := &logRecords{}
+	p := NewPool(&Config{
+		RequestTimeout: 100 * time.Millisecond, ReconnectBackoff: time.Millisecond, ReconnectBackoffMax: time.Millisecond,
+		Logger: slog.New(logs),
+		OnConnect: func(node int32, adopted bool) {
+			mu.Lock()
+			defer mu.Unlock()
+			assert.EqualValues(t, 4, node)
+			assert.False(t, adopted)
+			connects++
+		},
+		OnClose: func(node int32, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			assert.EqualValues(t, 4, node)
+			closes++
+			if errors.Is(err, ErrRequestTimeout) {
+				timeouts++
+			}
+		},
+	}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
+	defer cancel()
+
+	for i := range silent + 1 {
+		c, err := p.Get(ctx, 4, addr, PurposeControl)
+		require.NoError(t, err)
+		_, err = c.Do(ctx, metadataReq())
+		if i < silent {
+			require.ErrorIs(t, err, ErrRequestTimeout, "request %d", i)
+			wait(t, c.Done(), "the timed-out connection closed")
+			continue
+		}
+		require.NoError(t, err, "answered once the broker answers again")
+	}
+	assert.Equal(t, 1, logs.count(slog.LevelWarn, "broker stopped answering"), "once, not per timeout")
+	assert.Equal(t, 1, logs.count(slog.LevelInfo, "broker answers again"))
+	assert.Zero(t, logs.count(slog.LevelWarn, "connection failed"), "no line per connection")
+	assert.Zero(t, logs.count(slog.LevelWarn, "connection to broker could not be established"))
+
+	p.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, silent+1, connects)
+	assert.Equal(t, silent+1, closes, "the timed-out connections and the one Close closed")
+	assert.Equal(t, silent, timeouts)
 }
