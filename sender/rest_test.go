@@ -133,7 +133,7 @@ func TestIdleGoroutinesBlocked(t *testing.T) {
 		}
 		return true
 	})
-	// sender run, metadata refresher, and a reader and writer per connection
+	// sender run, metadata refresher, and a reader per connection (the writer runs only while writing)
 	// (the control connection of the metadata fetcher and the produce one).
 	require.NotEmpty(t, ours)
 	for _, g := range ours {
