@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -453,4 +454,21 @@ func createAssigned(t *testing.T, c *kafkatest.Cluster, topic string, assignment
 	waitPartitions(t, c, topic, "preferred leaders with every replica in sync", func(ps kadm.PartitionDetails) bool {
 		return len(ps) == len(assignment) && preferredLeaders(ps) && fullISR(ps)
 	})
+}
+
+// debugLog returns a logger option: with $TRIBUTARY_DEBUG_LOG set, the
+// producer's debug log goes to that file (for reading a fault test's run
+// afterwards); otherwise warnings go to the test log, as realProducer's do.
+func debugLog(t *testing.T) producer.Option {
+	path := os.Getenv("TRIBUTARY_DEBUG_LOG")
+	if path == "" {
+		return producer.WithLogger(testLogger(t))
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	t.Logf("producer debug log: %s", path)
+	return producer.WithLogger(slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug})))
 }

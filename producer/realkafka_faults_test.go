@@ -44,7 +44,7 @@ type idempotenceRun struct {
 func (run idempotenceRun) do(t *testing.T) {
 	c := faultCluster(t, 0, kafkatest.Options{})
 	topic := realTopic(t, c, run.parts)
-	p := realProducer(t, c, producer.WithAcks(producer.AcksAll), producer.WithIdempotence(true))
+	p := realProducer(t, c, producer.WithAcks(producer.AcksAll), producer.WithIdempotence(true), debugLog(t))
 	load := &keyedLoad{p: p, topic: topic, keys: 1000, senders: 4, rate: run.rate}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
