@@ -274,6 +274,57 @@ func endOffsets(t *testing.T, c *kafkatest.Cluster, topic string) map[int32]int6
 	}
 }
 
+// listEnds returns topic's end offsets by partition.
+func listEnds(ctx context.Context, c *kafkatest.Cluster, topic string) (map[int32]int64, error) {
+	adm, err := c.Admin()
+	if err != nil {
+		return nil, err
+	}
+	defer adm.Close()
+	offs, err := adm.ListEndOffsets(ctx, topic)
+	if err == nil {
+		err = offs.Error()
+	}
+	if err != nil {
+		return nil, err
+	}
+	end := map[int32]int64{}
+	offs.Each(func(o kadm.ListedOffset) { end[o.Partition] = o.Offset })
+	return end, nil
+}
+
+// allGrow waits (up to limit) until every partition of topic holds more
+// records than when it was called.
+func allGrow(ctx context.Context, c *kafkatest.Cluster, topic string, limit time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	var before, now map[int32]int64
+	var last error
+	for {
+		ends, err := listEnds(ctx, c, topic)
+		switch {
+		case err != nil:
+			last = err
+		case before == nil:
+			before = ends
+		default:
+			now = ends
+			grown := len(now) == len(before)
+			for p, off := range before {
+				grown = grown && now[p] > off
+			}
+			if grown {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: not every partition grew within %s: end offsets %v, then %v (last error %v)", topic, limit, before, now, last)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
 // partitions returns topic's partitions as the controller sees them.
 func partitions(ctx context.Context, c *kafkatest.Cluster, topic string) (kadm.PartitionDetails, error) {
 	adm, err := c.Admin()

@@ -555,15 +555,15 @@ func (l snapshotLeaders) Leader(topic string, partition int32) (int32, bool) {
 }
 
 // noteUnreachable requests a metadata update once per failed dial of node,
-// which has batches to send but is backing off (retryIn > 0): a leader
+// which has batches to send but is backing off after a failure: a leader
 // that died keeps its partitions in the metadata until a refresh shows
 // the new leader the controller elected. Java's NetworkClient requests an
 // update after every disconnect, failed connection attempts included
 // (handleDisconnections); without it the batches wait for the old leader
 // to come back, or for metadata.max.age.ms.
 func (s *Sender) noteUnreachable(node int32, now time.Time, retryIn time.Duration) {
-	if retryIn <= 0 {
-		return // a dial is running; its end wakes the loop
+	if retryIn <= 0 || s.pool.LastError(node) == nil {
+		return // a dial is running (its end wakes the loop), or none failed
 	}
 	if until, ok := s.unreachable[node]; ok && now.Before(until) {
 		return // this backoff's update was requested already
