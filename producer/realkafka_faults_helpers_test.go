@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -273,6 +274,57 @@ func endOffsets(t *testing.T, c *kafkatest.Cluster, topic string) map[int32]int6
 	}
 }
 
+// listEnds returns topic's end offsets by partition.
+func listEnds(ctx context.Context, c *kafkatest.Cluster, topic string) (map[int32]int64, error) {
+	adm, err := c.Admin()
+	if err != nil {
+		return nil, err
+	}
+	defer adm.Close()
+	offs, err := adm.ListEndOffsets(ctx, topic)
+	if err == nil {
+		err = offs.Error()
+	}
+	if err != nil {
+		return nil, err
+	}
+	end := map[int32]int64{}
+	offs.Each(func(o kadm.ListedOffset) { end[o.Partition] = o.Offset })
+	return end, nil
+}
+
+// allGrow waits (up to limit) until every partition of topic holds more
+// records than when it was called.
+func allGrow(ctx context.Context, c *kafkatest.Cluster, topic string, limit time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	var before, now map[int32]int64
+	var last error
+	for {
+		ends, err := listEnds(ctx, c, topic)
+		switch {
+		case err != nil:
+			last = err
+		case before == nil:
+			before = ends
+		default:
+			now = ends
+			grown := len(now) == len(before)
+			for p, off := range before {
+				grown = grown && now[p] > off
+			}
+			if grown {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: not every partition grew within %s: end offsets %v, then %v (last error %v)", topic, limit, before, now, last)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
 // partitions returns topic's partitions as the controller sees them.
 func partitions(ctx context.Context, c *kafkatest.Cluster, topic string) (kadm.PartitionDetails, error) {
 	adm, err := c.Admin()
@@ -453,4 +505,21 @@ func createAssigned(t *testing.T, c *kafkatest.Cluster, topic string, assignment
 	waitPartitions(t, c, topic, "preferred leaders with every replica in sync", func(ps kadm.PartitionDetails) bool {
 		return len(ps) == len(assignment) && preferredLeaders(ps) && fullISR(ps)
 	})
+}
+
+// debugLog returns a logger option: with $TRIBUTARY_DEBUG_LOG set, the
+// producer's debug log goes to that file (for reading a fault test's run
+// afterwards); otherwise warnings go to the test log, as realProducer's do.
+func debugLog(t *testing.T) producer.Option {
+	path := os.Getenv("TRIBUTARY_DEBUG_LOG")
+	if path == "" {
+		return producer.WithLogger(testLogger(t))
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	t.Logf("producer debug log: %s", path)
+	return producer.WithLogger(slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug})))
 }

@@ -44,7 +44,7 @@ type idempotenceRun struct {
 func (run idempotenceRun) do(t *testing.T) {
 	c := faultCluster(t, 0, kafkatest.Options{})
 	topic := realTopic(t, c, run.parts)
-	p := realProducer(t, c, producer.WithAcks(producer.AcksAll), producer.WithIdempotence(true))
+	p := realProducer(t, c, producer.WithAcks(producer.AcksAll), producer.WithIdempotence(true), debugLog(t))
 	load := &keyedLoad{p: p, topic: topic, keys: 1000, senders: 4, rate: run.rate}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -140,6 +140,14 @@ func bounce(node int, how string) chaosStep {
 		if _, err := pollPartitions(c, topic, fmt.Sprintf("node %d out of every ISR", node), fenced); err != nil {
 			return err
 		}
+		// With the node still down, records reach every partition: the
+		// producer found the new leaders of the node's partitions
+		// instead of waiting for it to return.
+		began := time.Now()
+		if err := allGrow(ctx, c, topic, 2*time.Minute); err != nil {
+			return fmt.Errorf("node %d down: %w", node, err)
+		}
+		logf("node %d down: records reach every partition (checked in %s)", node, time.Since(began).Round(time.Millisecond))
 		if err := c.Restart(ctx, node); err != nil {
 			return err
 		}

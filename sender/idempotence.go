@@ -17,10 +17,15 @@ package sender
 //     later batches wait behind it. That is what keeps order with up to five
 //     requests in flight.
 //   - A batch that fails for good after it may have reached the broker
-//     leaves a hole in the sequence. The producer then bumps its epoch with
-//     InitProducerId carrying the current id and epoch (KIP-360): once
-//     nothing is in flight, sequences restart at 0 under the new epoch and
-//     batches waiting for a retry are restamped in order.
+//     leaves a hole in the sequence. The producer then bumps its epoch
+//     itself (KIP-360, Java's TransactionManager.bumpIdempotentProducerEpoch):
+//     once nothing is in flight, the epoch goes up by one, sequences restart
+//     at 0 under it and batches waiting for a retry are restamped in order.
+//     A broker takes a higher epoch of a known producer id at sequence 0
+//     (ProducerAppendInfo.checkSequence). InitProducerId is no way to bump:
+//     without a transactional id the coordinator ignores the id and epoch
+//     sent and hands out a new id (TransactionCoordinator.handleInitProducerId),
+//     so it is asked only when the epoch would overflow.
 //   - Except those that may already be in the log: a batch that timed out,
 //     lost its connection or got REQUEST_TIMED_OUT /
 //     NOT_ENOUGH_REPLICAS_AFTER_APPEND might have been written, and under a
@@ -31,6 +36,7 @@ package sender
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -40,8 +46,8 @@ import (
 )
 
 // InitFunc obtains a producer id and epoch. current is the id and epoch
-// being replaced (-1, -1 at first), which lets a KIP-360 broker bump the
-// epoch of the same id.
+// being replaced; Idempotence passes -1, -1 (a new id: at first, and after
+// the epoch ran out), as it bumps epochs itself.
 type InitFunc func(ctx context.Context, currentID int64, currentEpoch int16) (id int64, epoch int16, err error)
 
 // Idempotence implements ProducerState for the idempotent producer.
@@ -121,16 +127,22 @@ func (m *Idempotence) ProducerID() (int64, int16) {
 }
 
 // Ready reports whether batches may be drained, given the number of
-// requests in flight. It starts InitProducerId when no id is known, and an
-// epoch bump once one is needed and nothing is in flight; when a new id or
-// epoch has arrived it renumbers the waiting batches.
+// requests in flight. It starts InitProducerId when no id is known, and
+// bumps the epoch once a bump is needed and nothing is in flight (InitProducerId
+// for a new id only if the epoch is exhausted, as Java's
+// bumpIdempotentEpochAndResetIdIfNeeded does); when a new id or epoch has
+// arrived it renumbers the waiting batches.
 func (m *Idempotence) Ready(inflight int) bool {
 	m.mu.Lock()
-	ready, fetching, fatal, id, epoch := m.ready, m.fetching, m.fatal, m.id, m.epoch
-	if fatal == nil && m.bumpNeeded && ready && inflight == 0 && !m.external {
+	if m.fatal == nil && m.bumpNeeded && m.ready && inflight == 0 && !m.external {
 		m.bumpNeeded = false
-		m.ready, ready = false, false
+		if m.epoch < math.MaxInt16 {
+			m.epoch++
+		} else {
+			m.id, m.epoch, m.ready = -1, -1, false
+		}
 	}
+	ready, fetching, fatal, id, epoch := m.ready, m.fetching, m.fatal, m.id, m.epoch
 	m.mu.Unlock()
 	if fatal != nil {
 		return false

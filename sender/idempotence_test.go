@@ -137,8 +137,8 @@ func TestIdempotentOrderAfterRetriableError(t *testing.T) {
 
 // TestIdempotentEpochBump: OUT_OF_ORDER_SEQUENCE_NUMBER or
 // UNKNOWN_PRODUCER_ID for a partition's first unacknowledged batch bumps the
-// epoch (KIP-360: InitProducerId with the current id and epoch), and the
-// batch is resent restamped at sequence 0 of the new epoch.
+// epoch (KIP-360: locally, the same id, no InitProducerId), and the batch
+// is resent restamped at sequence 0 of the new epoch.
 func TestIdempotentEpochBump(t *testing.T) {
 	for _, code := range []*protocol.Error{protocol.ErrOutOfOrderSequenceNumber, protocol.ErrUnknownProducerID} {
 		t.Run(code.Name, func(t *testing.T) {
@@ -164,7 +164,7 @@ func TestIdempotentEpochBump(t *testing.T) {
 				got = append(got, fmt.Sprintf("e%d/s%d", b.ProducerEpoch, b.BaseSequence))
 			}
 			assert.Equal(t, []string{"e0/s0", "e1/s0", "e1/s1"}, got)
-			assert.Equal(t, 2, e.fb.Requests(protocol.KeyInitProducerID))
+			assert.Equal(t, 1, e.fb.Requests(protocol.KeyInitProducerID), "the epoch is bumped locally")
 		})
 	}
 }
@@ -234,7 +234,12 @@ func TestIdempotentFailedBatchBumpsEpoch(t *testing.T) {
 		require.NoError(t, err, "record %d", i)
 	}
 	assert.Equal(t, []string{recs[0].value, recs[2].value}, values(e.fb, "t", 0))
-	assert.Equal(t, 2, e.fb.Requests(protocol.KeyInitProducerID), "one epoch bump")
+	var got []string
+	for _, b := range e.fb.Batches("t", 0) {
+		got = append(got, fmt.Sprintf("%d/e%d/s%d", b.ProducerID, b.ProducerEpoch, b.BaseSequence))
+	}
+	assert.Equal(t, []string{"1000/e0/s0", "1000/e1/s0"}, got, "one epoch bump, of the same id")
+	assert.Equal(t, 1, e.fb.Requests(protocol.KeyInitProducerID), "the epoch is bumped locally")
 }
 
 // TestIdempotentConnectionLossKeepsOrder: the broker closes the connection

@@ -106,6 +106,10 @@ type Sender struct {
 	// outstanding holds every request written and not yet finished, for
 	// expiring in-flight batches at delivery.timeout.ms.
 	outstanding map[*inflight]struct{}
+	// unreachable holds, per node with batches to send that cannot be
+	// dialled, the end of the reconnect backoff a metadata update was
+	// last requested for (see noteUnreachable).
+	unreachable map[int32]time.Time
 }
 
 // inflight is one Produce request on the wire and its batches.
@@ -335,8 +339,10 @@ func (s *Sender) sendReady(now time.Time) (time.Duration, <-chan struct{}) {
 			// A running dial wakes the loop when it ends (ConnReady);
 			// otherwise the node is backing off.
 			wait = sooner(wait, retryIn)
+			s.noteUnreachable(n, now, retryIn)
 			continue
 		}
+		delete(s.unreachable, n)
 		conns[n] = c
 		nodes = append(nodes, n)
 	}
@@ -546,4 +552,25 @@ type snapshotLeaders struct{ s *metadata.Snapshot }
 func (l snapshotLeaders) Leader(topic string, partition int32) (int32, bool) {
 	b, ok := l.s.Leader(topic, partition)
 	return b.NodeID, ok
+}
+
+// noteUnreachable requests a metadata update once per failed dial of node,
+// which has batches to send but is backing off after a failure: a leader
+// that died keeps its partitions in the metadata until a refresh shows
+// the new leader the controller elected. Java's NetworkClient requests an
+// update after every disconnect, failed connection attempts included
+// (handleDisconnections); without it the batches wait for the old leader
+// to come back, or for metadata.max.age.ms.
+func (s *Sender) noteUnreachable(node int32, now time.Time, retryIn time.Duration) {
+	if retryIn <= 0 || s.pool.LastError(node) == nil {
+		return // a dial is running (its end wakes the loop), or none failed
+	}
+	if until, ok := s.unreachable[node]; ok && now.Before(until) {
+		return // this backoff's update was requested already
+	}
+	if s.unreachable == nil {
+		s.unreachable = map[int32]time.Time{}
+	}
+	s.unreachable[node] = now.Add(retryIn)
+	s.meta.RequestUpdate()
 }
