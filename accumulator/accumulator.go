@@ -41,10 +41,13 @@ type Config struct {
 
 // Accumulator queues records into per-partition batches until the sender
 // drains them. It is safe for concurrent use: Append is called by every
-// Send; Ready, Drain, Reenqueue and Expire by the sender goroutine.
+// Send; Ready, Drain, Reenqueue, Remove, Split and Expire by the sender
+// goroutine (they serialize on one lock, so other callers are safe too, if
+// slower).
 type Accumulator struct {
-	cfg  Config
-	pool *BufferPool
+	cfg   Config
+	pool  *BufferPool
+	epoch time.Time // the zero of the sender's deadlines (ready.go mono)
 
 	topics cowmap.Map[topicQueues] // topic name → queues
 
@@ -52,11 +55,30 @@ type Accumulator struct {
 	flushing  atomic.Int32 // Flush calls in progress: every batch is ready
 	appending atomic.Int32 // Append calls in progress (for Close)
 
-	// wake is signalled (non-blocking) when a batch becomes ready early:
-	// a batch filled up or a new one was opened. The sender selects on it.
+	// wake is signalled (non-blocking) when the sender must look sooner
+	// than it planned: a deque became sendable, a new batch's deadline
+	// comes before sleepUntil, a flush began, Close, a memory waiter.
 	wake chan struct{}
+	// sleepUntil is the earliest deadline the sender knows of (ready.go);
+	// written by the sender's calls, read by appenders.
+	sleepUntil atomic.Int64
 
-	drainStart int // rotates the first partition Drain visits; owned by the sender goroutine
+	pendMu  sync.Mutex
+	pending []*deque // deques appenders reported (ready.go); guarded by pendMu
+
+	// The sender's view of the deques (ready.go); guarded by smu.
+	smu      sync.Mutex
+	spare    []*deque // the other pending buffer
+	nodes    map[int32]*nodeRing
+	unknown  nodeRing // active deques with no known leader
+	due      dqHeap   // not yet sendable, by when they become so
+	exp      dqHeap   // active, by their first batch's creation time
+	leaders  Leaders  // the latest leaders Ready or Drain was given
+	table    LeaderTable
+	tableGen uint64   // bumped when table changes: topics rebuild their leader slices
+	moved    []*deque // scratch for setLeaders
+	loadAt   int64    // when queue depths were last reported
+	visits   uint64   // deques looked at under their lock, for tests
 
 	incMu      sync.Mutex
 	incomplete map[*Batch]struct{} // batches not yet completed; guarded by incMu
@@ -69,7 +91,12 @@ type topicQueues struct {
 	parts atomic.Pointer[[]*deque]
 	mu    sync.Mutex // serializes growth
 
-	// Scratch for the load figures Ready reports; owned by the sender goroutine.
+	loadDirty atomic.Bool // a deque's depth changed since the last load report
+
+	// Guarded by Accumulator.smu: the leaders per partition from the
+	// table of generation leaderGen, and scratch for the load reports.
+	leaders   []int32
+	leaderGen uint64
 	loadParts []int32
 	loadSizes []int
 }
@@ -78,6 +105,14 @@ type topicQueues struct {
 type deque struct {
 	mu      sync.Mutex
 	batches []*Batch // guarded by mu
+	queued  bool     // on the pending list; guarded by mu
+	// depth is len(batches), for the load reports without the lock;
+	// written under mu.
+	depth atomic.Int32
+
+	tq   *topicQueues
+	part int32
+	s    dqSched // guarded by Accumulator.smu
 }
 
 // New returns an accumulator drawing memory from pool.
@@ -85,7 +120,13 @@ func New(cfg Config, pool *BufferPool) *Accumulator {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	a := &Accumulator{cfg: cfg, pool: pool, wake: make(chan struct{}, 1), incomplete: make(map[*Batch]struct{})}
+	a := &Accumulator{
+		cfg: cfg, pool: pool, epoch: cfg.Now(), wake: make(chan struct{}, 1),
+		nodes: make(map[int32]*nodeRing), unknown: nodeRing{id: -1},
+		due: dqHeap{kind: dueHeap}, exp: dqHeap{kind: expHeap},
+		incomplete: make(map[*Batch]struct{}),
+	}
+	a.sleepUntil.Store(noSleep)
 	pool.SetOnWait(a.signal)
 	return a
 }
@@ -93,8 +134,8 @@ func New(cfg Config, pool *BufferPool) *Accumulator {
 // Pool returns the accumulator's buffer pool.
 func (a *Accumulator) Pool() *BufferPool { return a.pool }
 
-// Wake returns the channel signalled when a batch became ready before its
-// linger expired.
+// Wake returns the channel signalled when the sender must look at the
+// queues before the deadline its last Ready (or NextExpiry) reported.
 func (a *Accumulator) Wake() <-chan struct{} { return a.wake }
 
 func (a *Accumulator) signal() {
@@ -124,7 +165,7 @@ func (a *Accumulator) deque(topic string, partition int32) *deque {
 	grown := make([]*deque, partition+1)
 	copy(grown, cur)
 	for i := len(cur); i < len(grown); i++ {
-		grown[i] = &deque{}
+		grown[i] = &deque{tq: tq, part: int32(i), s: dqSched{idx: [2]int{-1, -1}}}
 	}
 	tq.parts.Store(&grown)
 	return grown[partition]
@@ -165,8 +206,11 @@ func (a *Accumulator) Append(ctx context.Context, topic string, partition int32,
 	dq := a.deque(topic, partition)
 
 	dq.mu.Lock()
-	res, ok := a.tryAppendLocked(dq, ts, fields, key, value, headers, th)
+	res, ok, sendable := a.tryAppendLocked(dq, ts, fields, key, value, headers, th)
 	dq.mu.Unlock()
+	if sendable {
+		a.signal()
+	}
 	if ok {
 		return res, nil
 	}
@@ -188,9 +232,12 @@ func (a *Accumulator) Append(ctx context.Context, topic string, partition int32,
 		a.pool.Deallocate(buf)
 		return AppendResult{}, ErrClosed
 	}
-	if res, ok := a.tryAppendLocked(dq, ts, fields, key, value, headers, th); ok {
+	if res, ok, sendable := a.tryAppendLocked(dq, ts, fields, key, value, headers, th); ok {
 		dq.mu.Unlock()
 		a.pool.Deallocate(buf)
+		if sendable {
+			a.signal()
+		}
 		return res, nil
 	}
 	b := a.newBatch(topic, partition, buf, limit)
@@ -200,32 +247,54 @@ func (a *Accumulator) Append(ctx context.Context, topic string, partition int32,
 	// tracked after its Deallocate would hold Flush forever.
 	a.track(b)
 	dq.batches = append(dq.batches, b)
+	a.setDepth(dq)
+	// The sender must hear of a deque's first batch (its deadlines start)
+	// and of the moment its first batch becomes sendable by size (a second
+	// batch, or a first one full at once); a third batch changes nothing
+	// it does not know.
+	first := len(dq.batches) == 1
+	sendable = len(dq.batches) == 2 || (first && b.full)
+	if first || sendable {
+		a.notifyLocked(dq)
+	}
 	// Read everything the result needs while the lock is held: once it is
 	// released, other goroutines append to b and the sender may drain it.
 	res = AppendResult{Index: idx, NewBatch: true, BatchFull: b.full, Size: b.builder.Len() - protocol.BatchHeaderSize}
+	created := b.created
 	dq.mu.Unlock()
 	if testHookPublished != nil {
 		testHookPublished(b)
 	}
 
-	a.signal()
+	// Under urgency (a flush, a memory waiter) Ready publishes no
+	// deadline, so every new batch wakes the sender.
+	if sendable {
+		a.signal()
+	} else if first {
+		a.wakeFor(created.Add(min(a.cfg.Linger, a.cfg.DeliveryTimeout)))
+	}
 	return res, nil
 }
 
-func (a *Accumulator) tryAppendLocked(dq *deque, ts int64, fields int, key, value []byte, headers []protocol.Header, th Thunk) (AppendResult, bool) {
+// tryAppendLocked appends to the deque's last batch if it has room; dq.mu
+// is held. sendable reports that the deque's only batch just became full
+// (whether or not the record went in), which the sender must hear of: the
+// caller signals it after unlocking.
+func (a *Accumulator) tryAppendLocked(dq *deque, ts int64, fields int, key, value []byte, headers []protocol.Header, th Thunk) (res AppendResult, ok, sendable bool) {
 	if len(dq.batches) == 0 {
-		return AppendResult{}, false
+		return AppendResult{}, false, false
 	}
 	last := dq.batches[len(dq.batches)-1]
-	before := last.builder.Len()
+	before, wasFull := last.builder.Len(), last.full
 	idx, ok := last.tryAppend(a.pool, ts, fields, key, value, headers, th)
+	if last.full && !wasFull && len(dq.batches) == 1 {
+		a.notifyLocked(dq)
+		sendable = true
+	}
 	if !ok {
-		return AppendResult{}, false
+		return AppendResult{}, false, sendable
 	}
-	if last.full {
-		a.signal()
-	}
-	return AppendResult{Index: idx, BatchFull: last.full, Size: last.builder.Len() - before}, true
+	return AppendResult{Index: idx, BatchFull: last.full, Size: last.builder.Len() - before}, true, sendable
 }
 
 func (a *Accumulator) newBatch(topic string, partition int32, buf []byte, size int) *Batch {

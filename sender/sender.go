@@ -540,10 +540,31 @@ func (s *Sender) backoff(attempts int) time.Duration {
 	return conn.Backoff(attempts-1, s.cfg.RetryBackoff, s.cfg.RetryBackoffMax)
 }
 
-// snapshotLeaders adapts a metadata snapshot to accumulator.Leaders.
+// snapshotLeaders adapts a metadata snapshot to accumulator.LeaderTable.
+// Snapshots are immutable and replaced on every publication, so two values
+// holding the same snapshot report the same leaders: the accumulator builds
+// each topic's partition → node slice once per snapshot instead of looking
+// up every partition on every wake-up.
 type snapshotLeaders struct{ s *metadata.Snapshot }
 
 func (l snapshotLeaders) Leader(topic string, partition int32) (int32, bool) {
 	b, ok := l.s.Leader(topic, partition)
 	return b.NodeID, ok
+}
+
+// PartitionLeaders appends each partition's leader to dst, -1 where there
+// is none or the leader is not among the snapshot's brokers (as Leader).
+func (l snapshotLeaders) PartitionLeaders(topic string, dst []int32) []int32 {
+	t := l.s.Topics[topic]
+	if t == nil {
+		return dst
+	}
+	for i := range t.Partitions {
+		node := t.Partitions[i].Leader
+		if _, ok := l.s.Brokers[node]; node < 0 || !ok {
+			node = -1
+		}
+		dst = append(dst, node)
+	}
+	return dst
 }
