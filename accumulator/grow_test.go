@@ -284,7 +284,7 @@ func simulateKeyed(t *testing.T, partitions, rate int, linger time.Duration, bat
 	// Each partition on its own node: Drain takes every partition of a
 	// ready node (Java RecordAccumulator.drain), which here would mix the
 	// lingering of thousands of partitions into one figure.
-	leaders := modLeaders(partitions)
+	leaders := newNodeTable(partitions, func(p int32) int32 { return p })
 	value := make([]byte, 100)
 	key := make([]byte, 0, 16)
 	var records, batches int
