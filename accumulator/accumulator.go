@@ -80,8 +80,8 @@ type Accumulator struct {
 	loadAt   int64    // when queue depths were last reported
 	visits   uint64   // deques looked at under their lock, for tests
 
-	incMu      sync.Mutex
-	incomplete map[*Batch]struct{} // batches not yet completed; guarded by incMu
+	incMu   sync.Mutex
+	incHead *Batch // batches not yet deallocated, linked by Batch.incNext; guarded by incMu
 }
 
 // topicQueues holds a topic's deques, indexed by partition. The slice is
@@ -124,7 +124,6 @@ func New(cfg Config, pool *BufferPool) *Accumulator {
 		cfg: cfg, pool: pool, epoch: cfg.Now(), wake: make(chan struct{}, 1),
 		nodes: make(map[int32]*nodeRing), unknown: nodeRing{id: -1},
 		due: dqHeap{kind: dueHeap}, exp: dqHeap{kind: expHeap},
-		incomplete: make(map[*Batch]struct{}),
 	}
 	a.sleepUntil.Store(noSleep)
 	pool.SetOnWait(a.signal)
@@ -300,7 +299,7 @@ func (a *Accumulator) tryAppendLocked(dq *deque, ts int64, fields int, key, valu
 func (a *Accumulator) newBatch(topic string, partition int32, buf []byte, size int) *Batch {
 	b := &Batch{
 		Topic: topic, Partition: partition, Result: newResult(topic, partition),
-		buf: buf, created: a.cfg.Now(), maxSize: size, released: make(chan struct{}),
+		buf: buf, created: a.cfg.Now(), maxSize: size,
 		ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1,
 	}
 	b.refs.Store(1)
@@ -320,8 +319,36 @@ var thunkPool = sync.Pool{New: func() any { s := make([]Thunk, 0, 128); return &
 
 func (a *Accumulator) track(b *Batch) {
 	a.incMu.Lock()
-	a.incomplete[b] = struct{}{}
+	b.tracked = true
+	b.incNext = a.incHead
+	if a.incHead != nil {
+		a.incHead.incPrev = b
+	}
+	a.incHead = b
 	a.incMu.Unlock()
+}
+
+// untrack takes b off the incomplete list and wakes Flush calls waiting
+// on it.
+func (a *Accumulator) untrack(b *Batch) {
+	a.incMu.Lock()
+	defer a.incMu.Unlock()
+	if !b.tracked {
+		return
+	}
+	b.tracked = false
+	if b.incPrev != nil {
+		b.incPrev.incNext = b.incNext
+	} else {
+		a.incHead = b.incNext
+	}
+	if b.incNext != nil {
+		b.incNext.incPrev = b.incPrev
+	}
+	b.incPrev, b.incNext = nil, nil
+	if b.released != nil {
+		close(b.released)
+	}
 }
 
 // Deallocate publishes a completed batch's Result to its futures and
@@ -335,13 +362,7 @@ func (a *Accumulator) Deallocate(b *Batch) {
 	if !b.Result.IsDone() {
 		b.Result.complete()
 	}
-	a.incMu.Lock()
-	_, tracked := a.incomplete[b]
-	delete(a.incomplete, b)
-	a.incMu.Unlock()
-	if tracked {
-		close(b.released)
-	}
+	a.untrack(b)
 	if b.thunkBox != nil {
 		clear(b.thunks)
 		*b.thunkBox = b.thunks[:0]
@@ -389,8 +410,11 @@ func (a *Accumulator) Completed(b *Batch) {
 func (a *Accumulator) Incomplete() []<-chan struct{} {
 	a.incMu.Lock()
 	defer a.incMu.Unlock()
-	out := make([]<-chan struct{}, 0, len(a.incomplete))
-	for b := range a.incomplete {
+	var out []<-chan struct{}
+	for b := a.incHead; b != nil; b = b.incNext {
+		if b.released == nil {
+			b.released = make(chan struct{})
+		}
 		out = append(out, b.released)
 	}
 	return out
@@ -401,7 +425,7 @@ func (a *Accumulator) Incomplete() []<-chan struct{} {
 func (a *Accumulator) HasIncomplete() bool {
 	a.incMu.Lock()
 	defer a.incMu.Unlock()
-	return len(a.incomplete) > 0
+	return a.incHead != nil
 }
 
 // BeginFlush makes every queued batch ready at once until EndFlush.

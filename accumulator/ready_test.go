@@ -296,3 +296,32 @@ func TestDrainRotatesPerNode(t *testing.T) {
 	}
 	assert.Equal(t, []int32{0, 1, 2, 3, 4, 5, 6, 7}, order, "each drain starts at the partition the previous one could not take")
 }
+
+// TestResultDoneMadeOnDemand: a Result's channel is made only when asked
+// for, and every caller of Done, before, during or after completion, gets a
+// channel that closes. Run with -race.
+func TestResultDoneMadeOnDemand(t *testing.T) {
+	for range 200 {
+		r := newResult("t", 0)
+		var wg sync.WaitGroup
+		chans := make([]<-chan struct{}, 8)
+		for i := range chans {
+			wg.Add(1)
+			go func() { defer wg.Done(); chans[i] = r.Done() }()
+		}
+		r.complete()
+		wg.Wait()
+		for i, c := range chans {
+			select {
+			case <-c:
+			case <-time.After(30 * time.Second):
+				t.Fatalf("Done channel %d never closed", i)
+			}
+		}
+		<-r.Done()
+		assert.True(t, r.IsDone())
+	}
+	idle := newResult("t", 0)
+	idle.complete()
+	assert.Same(t, closedChan, idle.done.Load(), "a channel was made that no one asked for")
+}

@@ -131,7 +131,7 @@ func (a *Accumulator) rebuild(b *Batch, rb protocol.RecordBatch, lo, hi int, seq
 	}
 	c := &Batch{
 		Topic: b.Topic, Partition: b.Partition, Result: newResult(b.Topic, b.Partition),
-		created: b.created, maxSize: size, full: true, released: make(chan struct{}),
+		created: b.created, maxSize: size, full: true,
 		splitFrom:  b,
 		ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1,
 	}
