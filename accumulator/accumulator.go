@@ -314,8 +314,11 @@ func (a *Accumulator) newBatch(topic string, partition int32, buf []byte, size i
 var testHookPublished func(*Batch)
 
 // thunkPool recycles per-batch thunk slices, which would otherwise be the
-// bulk of the bytes a producer allocates.
-var thunkPool = sync.Pool{New: func() any { s := make([]Thunk, 0, 128); return &s }}
+// bulk of the bytes a producer allocates. A new slice starts small: with
+// keyed records over thousands of partitions most batches hold a record or
+// two, and thousands are open at once. Slices grown by large batches come
+// back to the pool grown.
+var thunkPool = sync.Pool{New: func() any { s := make([]Thunk, 0, 16); return &s }}
 
 func (a *Accumulator) track(b *Batch) {
 	a.incMu.Lock()
