@@ -303,8 +303,7 @@ func (a *Accumulator) newBatch(topic string, partition int32, buf []byte, size i
 		ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1,
 	}
 	b.refs.Store(1)
-	tb := thunkPool.Get().(*[]Thunk)
-	b.thunks, b.thunkBox = (*tb)[:0], tb
+	b.thunks, b.inlined = b.inline[:0], true
 	b.builder.Reset(buf)
 	return b
 }
@@ -314,10 +313,11 @@ func (a *Accumulator) newBatch(topic string, partition int32, buf []byte, size i
 var testHookPublished func(*Batch)
 
 // thunkPool recycles per-batch thunk slices, which would otherwise be the
-// bulk of the bytes a producer allocates. A new slice starts small: with
-// keyed records over thousands of partitions most batches hold a record or
-// two, and thousands are open at once. Slices grown by large batches come
-// back to the pool grown.
+// bulk of the bytes a producer allocates. A batch's first records' thunks
+// live in the batch itself (Batch.inline): with keyed records over
+// thousands of partitions most batches hold a record or two. A batch that
+// outgrows them takes a slice from here; a new one starts small, and slices
+// grown by large batches come back grown.
 var thunkPool = sync.Pool{New: func() any { s := make([]Thunk, 0, 16); return &s }}
 
 func (a *Accumulator) track(b *Batch) {

@@ -146,6 +146,8 @@ type Batch struct {
 	buf      []byte   // memory from the BufferPool, replaced when the batch grows; returned by Deallocate
 	thunks   []Thunk  // one per record, in offset order
 	thunkBox *[]Thunk // the pooled slice header thunks came from, or nil
+	inline   [4]Thunk // the first records' thunks, before a pooled slice is needed
+	inlined  bool     // thunks is inline[:n]
 	hasAcks  bool     // some thunk has an Ack
 
 	// released is closed by Deallocate, for Flush; made by Incomplete
@@ -253,6 +255,12 @@ func (b *Batch) tryAppend(pool *BufferPool, ts int64, fields int, key, value []b
 		return 0, false
 	}
 	idx := int32(len(b.thunks))
+	if b.inlined && len(b.thunks) == len(b.inline) {
+		// Out of inline room: move to a pooled slice.
+		tb := thunkPool.Get().(*[]Thunk)
+		b.thunks, b.thunkBox, b.inlined = append((*tb)[:0], b.thunks...), tb, false
+		clear(b.inline[:])
+	}
 	b.thunks = append(b.thunks, th)
 	if th.Ack != nil {
 		b.hasAcks = true

@@ -373,7 +373,7 @@ func TestGrowSteadyStateAllocs(t *testing.T) {
 	_, err := acc.Append(ctx, "t", 0, 1, key, value, nil, Thunk{}, time.Second)
 	require.NoError(t, err)
 	dq := acc.deque("t", 0)
-	dq.batches[0].thunks = make([]Thunk, 1, 8192) // steady-state thunks
+	dq.batches[0].thunks, dq.batches[0].inlined = make([]Thunk, 1, 8192), false // steady-state thunks, from the pool
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
