@@ -204,8 +204,11 @@ var testHookWait func(wait time.Duration)
 // The loop sleeps until an event or its next real deadline, never for a
 // fixed period, as Java's Sender polls with the time to its next deadline
 // (Sender.sendProducerData pollTimeout, RecordAccumulator.ready
-// nextReadyCheckDelayMs). The events are: a new, full or flushed batch
-// (acc.Wake), a response, a connection dialled or a producer id arrived
+// nextReadyCheckDelayMs). The events are: a partition became sendable (its
+// batch filled, a flush, Close, a memory waiter) or a new batch's deadline
+// comes before the one the loop sleeps until (acc.Wake; the accumulator
+// knows that deadline from Ready), every response that arrived (all are
+// handled in one iteration), a connection dialled or a producer id arrived
 // (connReady), Close, and, only while some queued batch has no known leader,
 // a metadata publication (meta.Changed). The deadlines are the linger or
 // retry backoff of a queued batch, the delivery timeout of the oldest queued
