@@ -41,10 +41,13 @@ type Config struct {
 
 // Accumulator queues records into per-partition batches until the sender
 // drains them. It is safe for concurrent use: Append is called by every
-// Send; Ready, Drain, Reenqueue and Expire by the sender goroutine.
+// Send; Ready, Drain, Reenqueue, Remove, Split and Expire by the sender
+// goroutine (they serialize on one lock, so other callers are safe too, if
+// slower).
 type Accumulator struct {
-	cfg  Config
-	pool *BufferPool
+	cfg   Config
+	pool  *BufferPool
+	epoch time.Time // the zero of the sender's deadlines (ready.go mono)
 
 	topics cowmap.Map[topicQueues] // topic name → queues
 
@@ -52,14 +55,33 @@ type Accumulator struct {
 	flushing  atomic.Int32 // Flush calls in progress: every batch is ready
 	appending atomic.Int32 // Append calls in progress (for Close)
 
-	// wake is signalled (non-blocking) when a batch becomes ready early:
-	// a batch filled up or a new one was opened. The sender selects on it.
+	// wake is signalled (non-blocking) when the sender must look sooner
+	// than it planned: a deque became sendable, a new batch's deadline
+	// comes before sleepUntil, a flush began, Close, a memory waiter.
 	wake chan struct{}
+	// sleepUntil is the earliest deadline the sender knows of (ready.go);
+	// written by the sender's calls, read by appenders.
+	sleepUntil atomic.Int64
 
-	drainStart int // rotates the first partition Drain visits; owned by the sender goroutine
+	pendMu  sync.Mutex
+	pending []*deque // deques appenders reported (ready.go); guarded by pendMu
 
-	incMu      sync.Mutex
-	incomplete map[*Batch]struct{} // batches not yet completed; guarded by incMu
+	// The sender's view of the deques (ready.go); guarded by smu.
+	smu      sync.Mutex
+	spare    []*deque // the other pending buffer
+	nodes    map[int32]*nodeRing
+	unknown  nodeRing // active deques with no known leader
+	due      dqHeap   // not yet sendable, by when they become so
+	exp      dqHeap   // active, by their first batch's creation time
+	leaders  Leaders  // the latest leaders Ready or Drain was given
+	table    LeaderTable
+	tableGen uint64   // bumped when table changes: topics rebuild their leader slices
+	moved    []*deque // scratch for setLeaders
+	loadAt   int64    // when queue depths were last reported
+	visits   uint64   // deques looked at under their lock, for tests
+
+	incMu   sync.Mutex
+	incHead *Batch // batches not yet deallocated, linked by Batch.incNext; guarded by incMu
 }
 
 // topicQueues holds a topic's deques, indexed by partition. The slice is
@@ -69,7 +91,12 @@ type topicQueues struct {
 	parts atomic.Pointer[[]*deque]
 	mu    sync.Mutex // serializes growth
 
-	// Scratch for the load figures Ready reports; owned by the sender goroutine.
+	loadDirty atomic.Bool // a deque's depth changed since the last load report
+
+	// Guarded by Accumulator.smu: the leaders per partition from the
+	// table of generation leaderGen, and scratch for the load reports.
+	leaders   []int32
+	leaderGen uint64
 	loadParts []int32
 	loadSizes []int
 }
@@ -78,6 +105,14 @@ type topicQueues struct {
 type deque struct {
 	mu      sync.Mutex
 	batches []*Batch // guarded by mu
+	queued  bool     // on the pending list; guarded by mu
+	// depth is len(batches), for the load reports without the lock;
+	// written under mu.
+	depth atomic.Int32
+
+	tq   *topicQueues
+	part int32
+	s    dqSched // guarded by Accumulator.smu
 }
 
 // New returns an accumulator drawing memory from pool.
@@ -85,7 +120,12 @@ func New(cfg Config, pool *BufferPool) *Accumulator {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	a := &Accumulator{cfg: cfg, pool: pool, wake: make(chan struct{}, 1), incomplete: make(map[*Batch]struct{})}
+	a := &Accumulator{
+		cfg: cfg, pool: pool, epoch: cfg.Now(), wake: make(chan struct{}, 1),
+		nodes: make(map[int32]*nodeRing), unknown: nodeRing{id: -1},
+		due: dqHeap{kind: dueHeap}, exp: dqHeap{kind: expHeap},
+	}
+	a.sleepUntil.Store(noSleep)
 	pool.SetOnWait(a.signal)
 	return a
 }
@@ -93,8 +133,8 @@ func New(cfg Config, pool *BufferPool) *Accumulator {
 // Pool returns the accumulator's buffer pool.
 func (a *Accumulator) Pool() *BufferPool { return a.pool }
 
-// Wake returns the channel signalled when a batch became ready before its
-// linger expired.
+// Wake returns the channel signalled when the sender must look at the
+// queues before the deadline its last Ready (or NextExpiry) reported.
 func (a *Accumulator) Wake() <-chan struct{} { return a.wake }
 
 func (a *Accumulator) signal() {
@@ -124,7 +164,7 @@ func (a *Accumulator) deque(topic string, partition int32) *deque {
 	grown := make([]*deque, partition+1)
 	copy(grown, cur)
 	for i := len(cur); i < len(grown); i++ {
-		grown[i] = &deque{}
+		grown[i] = &deque{tq: tq, part: int32(i), s: dqSched{idx: [2]int{-1, -1}}}
 	}
 	tq.parts.Store(&grown)
 	return grown[partition]
@@ -165,8 +205,11 @@ func (a *Accumulator) Append(ctx context.Context, topic string, partition int32,
 	dq := a.deque(topic, partition)
 
 	dq.mu.Lock()
-	res, ok := a.tryAppendLocked(dq, ts, fields, key, value, headers, th)
+	res, ok, sendable := a.tryAppendLocked(dq, ts, fields, key, value, headers, th)
 	dq.mu.Unlock()
+	if sendable {
+		a.signal()
+	}
 	if ok {
 		return res, nil
 	}
@@ -188,9 +231,12 @@ func (a *Accumulator) Append(ctx context.Context, topic string, partition int32,
 		a.pool.Deallocate(buf)
 		return AppendResult{}, ErrClosed
 	}
-	if res, ok := a.tryAppendLocked(dq, ts, fields, key, value, headers, th); ok {
+	if res, ok, sendable := a.tryAppendLocked(dq, ts, fields, key, value, headers, th); ok {
 		dq.mu.Unlock()
 		a.pool.Deallocate(buf)
+		if sendable {
+			a.signal()
+		}
 		return res, nil
 	}
 	b := a.newBatch(topic, partition, buf, limit)
@@ -200,43 +246,64 @@ func (a *Accumulator) Append(ctx context.Context, topic string, partition int32,
 	// tracked after its Deallocate would hold Flush forever.
 	a.track(b)
 	dq.batches = append(dq.batches, b)
+	a.setDepth(dq)
+	// The sender must hear of a deque's first batch (its deadlines start)
+	// and of the moment its first batch becomes sendable by size (a second
+	// batch, or a first one full at once); a third batch changes nothing
+	// it does not know.
+	first := len(dq.batches) == 1
+	sendable = len(dq.batches) == 2 || (first && b.full)
+	if first || sendable {
+		a.notifyLocked(dq)
+	}
 	// Read everything the result needs while the lock is held: once it is
 	// released, other goroutines append to b and the sender may drain it.
 	res = AppendResult{Index: idx, NewBatch: true, BatchFull: b.full, Size: b.builder.Len() - protocol.BatchHeaderSize}
+	created := b.created
 	dq.mu.Unlock()
 	if testHookPublished != nil {
 		testHookPublished(b)
 	}
 
-	a.signal()
+	// Under urgency (a flush, a memory waiter) Ready publishes no
+	// deadline, so every new batch wakes the sender.
+	if sendable {
+		a.signal()
+	} else if first {
+		a.wakeFor(created.Add(min(a.cfg.Linger, a.cfg.DeliveryTimeout)))
+	}
 	return res, nil
 }
 
-func (a *Accumulator) tryAppendLocked(dq *deque, ts int64, fields int, key, value []byte, headers []protocol.Header, th Thunk) (AppendResult, bool) {
+// tryAppendLocked appends to the deque's last batch if it has room; dq.mu
+// is held. sendable reports that the deque's only batch just became full
+// (whether or not the record went in), which the sender must hear of: the
+// caller signals it after unlocking.
+func (a *Accumulator) tryAppendLocked(dq *deque, ts int64, fields int, key, value []byte, headers []protocol.Header, th Thunk) (res AppendResult, ok, sendable bool) {
 	if len(dq.batches) == 0 {
-		return AppendResult{}, false
+		return AppendResult{}, false, false
 	}
 	last := dq.batches[len(dq.batches)-1]
-	before := last.builder.Len()
+	before, wasFull := last.builder.Len(), last.full
 	idx, ok := last.tryAppend(a.pool, ts, fields, key, value, headers, th)
+	if last.full && !wasFull && len(dq.batches) == 1 {
+		a.notifyLocked(dq)
+		sendable = true
+	}
 	if !ok {
-		return AppendResult{}, false
+		return AppendResult{}, false, sendable
 	}
-	if last.full {
-		a.signal()
-	}
-	return AppendResult{Index: idx, BatchFull: last.full, Size: last.builder.Len() - before}, true
+	return AppendResult{Index: idx, BatchFull: last.full, Size: last.builder.Len() - before}, true, sendable
 }
 
 func (a *Accumulator) newBatch(topic string, partition int32, buf []byte, size int) *Batch {
 	b := &Batch{
 		Topic: topic, Partition: partition, Result: newResult(topic, partition),
-		buf: buf, created: a.cfg.Now(), maxSize: size, released: make(chan struct{}),
+		buf: buf, created: a.cfg.Now(), maxSize: size,
 		ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1,
 	}
 	b.refs.Store(1)
-	tb := thunkPool.Get().(*[]Thunk)
-	b.thunks, b.thunkBox = (*tb)[:0], tb
+	b.thunks, b.inlined = b.inline[:0], true
 	b.builder.Reset(buf)
 	return b
 }
@@ -246,13 +313,45 @@ func (a *Accumulator) newBatch(topic string, partition int32, buf []byte, size i
 var testHookPublished func(*Batch)
 
 // thunkPool recycles per-batch thunk slices, which would otherwise be the
-// bulk of the bytes a producer allocates.
-var thunkPool = sync.Pool{New: func() any { s := make([]Thunk, 0, 128); return &s }}
+// bulk of the bytes a producer allocates. A batch's first records' thunks
+// live in the batch itself (Batch.inline): with keyed records over
+// thousands of partitions most batches hold a record or two. A batch that
+// outgrows them takes a slice from here; a new one starts small, and slices
+// grown by large batches come back grown.
+var thunkPool = sync.Pool{New: func() any { s := make([]Thunk, 0, 16); return &s }}
 
 func (a *Accumulator) track(b *Batch) {
 	a.incMu.Lock()
-	a.incomplete[b] = struct{}{}
+	b.tracked = true
+	b.incNext = a.incHead
+	if a.incHead != nil {
+		a.incHead.incPrev = b
+	}
+	a.incHead = b
 	a.incMu.Unlock()
+}
+
+// untrack takes b off the incomplete list and wakes Flush calls waiting
+// on it.
+func (a *Accumulator) untrack(b *Batch) {
+	a.incMu.Lock()
+	defer a.incMu.Unlock()
+	if !b.tracked {
+		return
+	}
+	b.tracked = false
+	if b.incPrev != nil {
+		b.incPrev.incNext = b.incNext
+	} else {
+		a.incHead = b.incNext
+	}
+	if b.incNext != nil {
+		b.incNext.incPrev = b.incPrev
+	}
+	b.incPrev, b.incNext = nil, nil
+	if b.released != nil {
+		close(b.released)
+	}
 }
 
 // Deallocate publishes a completed batch's Result to its futures and
@@ -266,13 +365,7 @@ func (a *Accumulator) Deallocate(b *Batch) {
 	if !b.Result.IsDone() {
 		b.Result.complete()
 	}
-	a.incMu.Lock()
-	_, tracked := a.incomplete[b]
-	delete(a.incomplete, b)
-	a.incMu.Unlock()
-	if tracked {
-		close(b.released)
-	}
+	a.untrack(b)
 	if b.thunkBox != nil {
 		clear(b.thunks)
 		*b.thunkBox = b.thunks[:0]
@@ -320,8 +413,11 @@ func (a *Accumulator) Completed(b *Batch) {
 func (a *Accumulator) Incomplete() []<-chan struct{} {
 	a.incMu.Lock()
 	defer a.incMu.Unlock()
-	out := make([]<-chan struct{}, 0, len(a.incomplete))
-	for b := range a.incomplete {
+	var out []<-chan struct{}
+	for b := a.incHead; b != nil; b = b.incNext {
+		if b.released == nil {
+			b.released = make(chan struct{})
+		}
 		out = append(out, b.released)
 	}
 	return out
@@ -332,7 +428,7 @@ func (a *Accumulator) Incomplete() []<-chan struct{} {
 func (a *Accumulator) HasIncomplete() bool {
 	a.incMu.Lock()
 	defer a.incMu.Unlock()
-	return len(a.incomplete) > 0
+	return a.incHead != nil
 }
 
 // BeginFlush makes every queued batch ready at once until EndFlush.

@@ -233,7 +233,7 @@ func TestAppendAllocs(t *testing.T) {
 	require.NoError(t, err)
 	// Pre-grow the thunk slice so the measurement sees steady state.
 	dq := acc.deque("t", 0)
-	dq.batches[0].thunks = make([]Thunk, 1, 8192)
+	dq.batches[0].thunks, dq.batches[0].inlined = make([]Thunk, 1, 8192), false
 	allocs := testing.AllocsPerRun(1000, func() {
 		if _, err := acc.Append(ctx, "t", 0, 1, key, value, nil, Thunk{}, time.Second); err != nil {
 			t.Fatal(err)

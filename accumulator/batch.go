@@ -22,7 +22,10 @@ import (
 // fields are written once, before Done's channel closes, and are read-only
 // afterwards.
 type Result struct {
-	done  chan struct{}
+	// done is made on the first Done call (most batches complete with no
+	// one waiting on a channel: callbacks, or Future.Get's IsDone fast
+	// path), and replaced by closedChan when the result is final.
+	done  atomic.Pointer[chan struct{}]
 	final atomic.Bool // set just before done closes: a lock-free IsDone for Future.Get's fast path
 
 	Topic     string
@@ -42,12 +45,34 @@ type Result struct {
 	children atomic.Int32 // open child results after a split
 }
 
+// closedChan is the done channel of every final Result whose channel was
+// never asked for.
+var closedChan = func() *chan struct{} { c := make(chan struct{}); close(c); return &c }()
+
 func newResult(topic string, partition int32) *Result {
-	return &Result{done: make(chan struct{}), Topic: topic, Partition: partition, BaseOffset: -1, LogAppendTime: -1}
+	return &Result{Topic: topic, Partition: partition, BaseOffset: -1, LogAppendTime: -1}
 }
 
-// Done returns a channel closed once the result is final.
-func (r *Result) Done() <-chan struct{} { return r.done }
+// Done returns a channel closed once the result is final. Safe for
+// concurrent use.
+func (r *Result) Done() <-chan struct{} {
+	if c := r.done.Load(); c != nil {
+		return *c
+	}
+	c := make(chan struct{})
+	if r.done.CompareAndSwap(nil, &c) {
+		return c
+	}
+	return *r.done.Load() // finalized (closedChan) or made by another caller
+}
+
+// finish marks r final and closes its channel if someone asked for it.
+func (r *Result) finish() {
+	r.final.Store(true)
+	if c := r.done.Swap(closedChan); c != nil && c != closedChan {
+		close(*c)
+	}
+}
 
 // IsDone reports whether the result is final, without blocking.
 func (r *Result) IsDone() bool { return r.final.Load() }
@@ -62,14 +87,12 @@ func (r *Result) RecordErr(index int32) error {
 }
 
 func (r *Result) complete() {
-	r.final.Store(true)
-	close(r.done)
+	r.finish()
 	for p := r.parent; p != nil; p = p.parent {
 		if p.children.Add(-1) != 0 {
 			return
 		}
-		p.final.Store(true)
-		close(p.done)
+		p.finish()
 	}
 }
 
@@ -123,15 +146,23 @@ type Batch struct {
 	buf      []byte   // memory from the BufferPool, replaced when the batch grows; returned by Deallocate
 	thunks   []Thunk  // one per record, in offset order
 	thunkBox *[]Thunk // the pooled slice header thunks came from, or nil
+	inline   [4]Thunk // the first records' thunks, before a pooled slice is needed
+	inlined  bool     // thunks is inline[:n]
 	hasAcks  bool     // some thunk has an Ack
 
-	released chan struct{} // closed by Deallocate, for Flush
-	created  time.Time     // for linger.ms and delivery.timeout.ms
-	full     bool          // no more appends: the next record did not fit, or no memory to grow
-	maxSize  int           // size limit for appends (batch.size or larger); cap(buf) may be smaller until the batch grows
-	encoded  []byte        // the finished batch once closed
-	rawSize  int           // batch size before compression; set by Close, for metrics
-	Attempts int           // sends so far; owned by the sender
+	// released is closed by Deallocate, for Flush; made by Incomplete
+	// when Flush first asks. incPrev/incNext link the batch into the
+	// accumulator's list of incomplete batches; tracked says it is on it.
+	// All three guarded by Accumulator.incMu.
+	released         chan struct{}
+	incPrev, incNext *Batch
+	tracked          bool
+	created          time.Time // for linger.ms and delivery.timeout.ms
+	full             bool      // no more appends: the next record did not fit, or no memory to grow
+	maxSize          int       // size limit for appends (batch.size or larger); cap(buf) may be smaller until the batch grows
+	encoded          []byte    // the finished batch once closed
+	rawSize          int       // batch size before compression; set by Close, for metrics
+	Attempts         int       // sends so far; owned by the sender
 	// RetryAt is when a retried batch may be sent again; owned by the sender.
 	RetryAt time.Time
 	// InFlight is true while a request carrying the batch is outstanding.
@@ -224,6 +255,12 @@ func (b *Batch) tryAppend(pool *BufferPool, ts int64, fields int, key, value []b
 		return 0, false
 	}
 	idx := int32(len(b.thunks))
+	if b.inlined && len(b.thunks) == len(b.inline) {
+		// Out of inline room: move to a pooled slice.
+		tb := thunkPool.Get().(*[]Thunk)
+		b.thunks, b.thunkBox, b.inlined = append((*tb)[:0], b.thunks...), tb, false
+		clear(b.inline[:])
+	}
 	b.thunks = append(b.thunks, th)
 	if th.Ack != nil {
 		b.hasAcks = true

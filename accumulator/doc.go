@@ -21,6 +21,20 @@
 // deallocated, unless the sender pinned it ([Accumulator.Pin]) because a
 // request still carries its bytes; then at the last [Accumulator.Unpin].
 //
+// # Readiness
+//
+// The sender does not sweep the partitions on each wake-up. Appenders report
+// a partition when its first batch opens or becomes sendable by size, and
+// the accumulator keeps, on the sender's side, each node's ring of partitions
+// with batches, a count of those sendable now, and heaps of the linger,
+// retry-backoff and delivery-timeout deadlines. [Accumulator.Ready],
+// [Accumulator.Drain] and [Accumulator.Expire] therefore look only at
+// partitions that changed, are due, or are drained; Drain keeps Java's
+// per-node rotation. Appenders wake the sender only when a partition becomes
+// sendable or a new batch's deadline comes before the sender's next one. A
+// [LeaderTable] (the sender's metadata snapshot) lets each topic's leaders be
+// resolved once per snapshot.
+//
 // # Futures
 //
 // Each batch has one [Result] shared by its records; a record's future is a
@@ -30,7 +44,8 @@
 //
 // Append is safe for concurrent use and never blocks while holding a lock:
 // appends to different partitions do not contend. The sender-side methods
-// are meant for a single goroutine.
+// are meant for a single goroutine; they serialize on one lock, which
+// appenders never take.
 //
 //	pool := accumulator.NewBufferPool(32<<20, 16384)
 //	acc := accumulator.New(accumulator.Config{BatchSize: 16384, Linger: 5 * time.Millisecond}, pool)

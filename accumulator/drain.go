@@ -10,6 +10,7 @@ package accumulator
 // size limit from always cutting off the same partitions.
 
 import (
+	"slices"
 	"time"
 
 	"github.com/tributary-go/tributary/protocol"
@@ -46,77 +47,45 @@ type LoadFunc func(topic string, partitions []int32, sizes []int)
 // sendable when its first batch is full (or others queue behind it), has
 // lingered linger.ms, or when memory is exhausted, the producer is closing,
 // or a flush is in progress; a retried batch also waits out its backoff.
+// It looks only at partitions that changed or whose deadline passed
+// (ready.go), and reports queue depths to load at most once per
+// millisecond.
 func (a *Accumulator) Ready(leaders Leaders, now time.Time, load LoadFunc) ReadyResult {
-	var res ReadyResult
-	exhausted := a.pool.Waiters() > 0
-	urgent := exhausted || a.closed.Load() || a.flushing.Load() > 0
-	next := time.Duration(-1)
-	var expiry time.Time
-	a.topics.Range(func(_ string, tq *topicQueues) bool {
-		parts := tq.parts.Load()
-		if parts == nil {
-			return true
-		}
-		unknown := false
-		tq.loadParts, tq.loadSizes = tq.loadParts[:0], tq.loadSizes[:0]
-		for p, dq := range *parts {
-			dq.mu.Lock()
-			n := len(dq.batches)
-			var first *Batch
-			if n > 0 {
-				first = dq.batches[0]
-			}
-			full := n > 1 || (first != nil && first.full)
-			var created, retryAt time.Time
-			if first != nil {
-				created, retryAt = first.created, first.RetryAt
-			}
-			dq.mu.Unlock()
+	a.smu.Lock()
+	defer a.smu.Unlock()
+	a.sleepUntil.Store(noSleep) // busy: appenders wake us for everything until we publish
+	nowm := a.mono(now)
+	a.sync(leaders, nowm)
+	a.popDue(nowm)
 
-			node, ok := leaders.Leader(tq.name, int32(p))
-			if ok && load != nil {
-				tq.loadParts = append(tq.loadParts, int32(p))
-				tq.loadSizes = append(tq.loadSizes, n)
-			}
-			if first == nil {
-				continue
-			}
-			if expiry.IsZero() || created.Before(expiry) {
-				expiry = created
-			}
-			if !ok {
-				unknown = true
-				continue
-			}
-			if containsNode(res.Nodes, node) {
-				continue
-			}
-			var wait time.Duration
-			if !retryAt.IsZero() && now.Before(retryAt) {
-				wait = retryAt.Sub(now) // backing off: nothing makes it sendable early
-			} else if !full && !urgent {
-				wait = a.cfg.Linger - now.Sub(created)
-			}
-			if wait <= 0 {
-				res.Nodes = append(res.Nodes, node)
-				continue
-			}
-			if next < 0 || wait < next {
-				next = wait
-			}
+	var res ReadyResult
+	urgent := a.pool.Waiters() > 0 || a.closed.Load() || a.flushing.Load() > 0
+	for id, r := range a.nodes {
+		if r.ready > 0 || (urgent && r.n > 0 && a.urgentReady(r, now)) {
+			res.Nodes = append(res.Nodes, id)
 		}
-		if unknown {
-			res.UnknownLeaders = append(res.UnknownLeaders, tq.name)
-		}
-		if load != nil && len(tq.loadParts) > 0 {
-			load(tq.name, tq.loadParts, tq.loadSizes)
-		}
-		return true
-	})
-	if next > 0 {
-		res.NextCheck = next
 	}
-	res.NextExpiry = a.untilExpiry(expiry, now)
+	if r := &a.unknown; r.n > 0 {
+		dq := r.head
+		for range r.n {
+			if name := dq.tq.name; !slices.Contains(res.UnknownLeaders, name) {
+				res.UnknownLeaders = append(res.UnknownLeaders, name)
+			}
+			dq = dq.s.next
+		}
+	}
+	if dq := a.due.top(); dq != nil {
+		res.NextCheck = time.Duration(dq.s.at[dueHeap] - nowm) // > 0: popDue took what was due
+	}
+	res.NextExpiry = a.nextExpiryLocked(now)
+	if load != nil {
+		a.reportLoad(load, nowm)
+	}
+	if urgent {
+		a.publishSleep(nowm) // every new batch is sendable at once
+	} else {
+		a.publishSleep(nowm, res.NextCheck, res.NextExpiry)
+	}
 	return res
 }
 
@@ -125,15 +94,23 @@ func (a *Accumulator) Ready(leaders Leaders, now time.Time, load LoadFunc) Ready
 // queued, negative when one is already due. The sender calls it when it does
 // not call Ready (no producer id yet).
 func (a *Accumulator) NextExpiry(now time.Time) time.Duration {
-	var expiry time.Time
-	a.forEachDeque(func(dq *deque) {
-		if len(dq.batches) > 0 {
-			if c := dq.batches[0].created; expiry.IsZero() || c.Before(expiry) {
-				expiry = c
-			}
-		}
-	})
-	return a.untilExpiry(expiry, now)
+	a.smu.Lock()
+	defer a.smu.Unlock()
+	a.sleepUntil.Store(noSleep)
+	nowm := a.mono(now)
+	a.sync(nil, nowm)
+	d := a.nextExpiryLocked(now)
+	a.publishSleep(nowm, d)
+	return d
+}
+
+// nextExpiryLocked reads the expiry heap; smu is held.
+func (a *Accumulator) nextExpiryLocked(now time.Time) time.Duration {
+	dq := a.exp.top()
+	if dq == nil {
+		return 0
+	}
+	return a.untilExpiry(a.epoch.Add(time.Duration(dq.s.at[expHeap])), now)
 }
 
 // untilExpiry turns the creation time of the oldest queued first batch into
@@ -147,15 +124,6 @@ func (a *Accumulator) untilExpiry(oldest, now time.Time) time.Duration {
 		d = -1
 	}
 	return d
-}
-
-func containsNode(nodes []int32, n int32) bool {
-	for _, x := range nodes {
-		if x == n {
-			return true
-		}
-	}
-	return false
 }
 
 // DrainGate lets the sender decide, per partition, whether its first batch
@@ -173,53 +141,66 @@ type DrainGate interface {
 // Drain removes, for each node, the first sendable batch of every partition
 // that node leads, closing (encoding) each one, until maxRequestSize bytes
 // per node. Batches that were already closed (retries) are sent as they
-// are. It returns the batches per node in partition order.
+// are. Each node's partitions are visited from where its previous drain
+// stopped, so the size limit does not always cut off the same ones (Java
+// RecordAccumulator.drainBatchesForOneNode and its per-node drainIndex).
 func (a *Accumulator) Drain(leaders Leaders, nodes []int32, maxRequestSize int, now time.Time, gate DrainGate) (map[int32][]*Batch, error) {
 	if len(nodes) == 0 {
 		return nil, nil
 	}
-	a.drainStart++
+	a.smu.Lock()
+	defer a.smu.Unlock()
+	nowm := a.mono(now)
+	a.sync(leaders, nowm)
 	out := make(map[int32][]*Batch, len(nodes))
-	sizes := make(map[int32]int, len(nodes))
 	var firstErr error
-	a.topics.Range(func(_ string, tq *topicQueues) bool {
-		parts := tq.parts.Load()
-		if parts == nil {
-			return true
+	for _, node := range nodes {
+		r := a.nodes[node]
+		if r == nil || r.n == 0 {
+			continue
 		}
-		n := len(*parts)
-		start := a.drainStart % n
-		for i := range n {
-			p := (start + i) % n
-			dq := (*parts)[p]
-			node, ok := leaders.Leader(tq.name, int32(p))
-			if !ok || !containsNode(nodes, node) {
-				continue
-			}
+		var batches []*Batch
+		size, start, dq := 0, r.head, r.head
+		stopped := false
+		for range r.n {
+			next := dq.s.next // dq may leave the ring; nothing else does meanwhile
 			dq.mu.Lock()
-			b := a.takeFirstLocked(dq, node, now, gate, sizes[node], maxRequestSize, len(out[node]) > 0, &firstErr)
+			b, full := a.takeFirstLocked(dq, node, now, gate, size, maxRequestSize, len(batches) > 0, &firstErr)
+			a.fileLocked(dq, nowm)
 			dq.mu.Unlock()
-			if b != nil {
-				out[node] = append(out[node], b)
-				sizes[node] += b.SizeBytes()
+			if full {
+				r.head = dq // it goes first next time
+				stopped = true
+				break
 			}
+			if b != nil {
+				batches = append(batches, b)
+				size += b.SizeBytes()
+			}
+			dq = next
 		}
-		return true
-	})
+		if !stopped && start.s.ring == r {
+			r.head = start.s.next
+		}
+		if len(batches) > 0 {
+			out[node] = batches
+		}
+	}
 	return out, firstErr
 }
 
-// takeFirstLocked pops the deque's first batch if it may be sent now and fits.
-func (a *Accumulator) takeFirstLocked(dq *deque, node int32, now time.Time, gate DrainGate, used, limit int, haveSome bool, errp *error) *Batch {
+// takeFirstLocked pops the deque's first batch if it may be sent now and
+// fits; full reports that it would not fit, which ends the node's request.
+func (a *Accumulator) takeFirstLocked(dq *deque, node int32, now time.Time, gate DrainGate, used, limit int, haveSome bool, errp *error) (b *Batch, full bool) {
 	if len(dq.batches) == 0 {
-		return nil
+		return nil, false
 	}
-	b := dq.batches[0]
+	b = dq.batches[0]
 	if !b.RetryAt.IsZero() && now.Before(b.RetryAt) {
-		return nil
+		return nil, false
 	}
 	if gate != nil && !gate.Allow(b, node) {
-		return nil
+		return nil, false
 	}
 	// Check the size before closing: closing assigns the batch its
 	// sequence, and a batch left behind for the next request must not hold
@@ -227,7 +208,7 @@ func (a *Accumulator) takeFirstLocked(dq *deque, node int32, now time.Time, gate
 	// estimatedSizeInBytes before close). An open batch's size is its
 	// uncompressed size, an upper bound of what it will be.
 	if haveSome && used+b.SizeBytes() > limit {
-		return nil
+		return nil, true
 	}
 	if !b.Closed() {
 		var opts protocol.BatchOptions
@@ -241,13 +222,13 @@ func (a *Accumulator) takeFirstLocked(dq *deque, node int32, now time.Time, gate
 			if *errp == nil {
 				*errp = err
 			}
-			return nil
+			return nil, false
 		}
 	}
 	dq.batches[0] = nil
 	dq.batches = dq.batches[1:]
 	b.full = true
-	return b
+	return b, false
 }
 
 // Reenqueue puts a batch that must be retried back at the front of its
@@ -257,8 +238,11 @@ func (a *Accumulator) Reenqueue(b *Batch, retryAt time.Time) {
 	b.RetryAt = retryAt
 	b.InFlight = false
 	dq := a.deque(b.Topic, b.Partition)
+	a.smu.Lock()
+	defer a.smu.Unlock()
 	dq.mu.Lock()
 	defer dq.mu.Unlock()
+	defer a.fileLocked(dq, unknownNow)
 	i := 0
 	if b.HasSequence() {
 		for i < len(dq.batches) && dq.batches[i].HasSequence() && dq.batches[i].BaseSequence < b.BaseSequence {
@@ -274,6 +258,8 @@ func (a *Accumulator) Reenqueue(b *Batch, retryAt time.Time) {
 // whether it was there.
 func (a *Accumulator) Remove(b *Batch) bool {
 	dq := a.deque(b.Topic, b.Partition)
+	a.smu.Lock()
+	defer a.smu.Unlock()
 	dq.mu.Lock()
 	defer dq.mu.Unlock()
 	for i, x := range dq.batches {
@@ -281,6 +267,7 @@ func (a *Accumulator) Remove(b *Batch) bool {
 			copy(dq.batches[i:], dq.batches[i+1:])
 			dq.batches[len(dq.batches)-1] = nil
 			dq.batches = dq.batches[:len(dq.batches)-1]
+			a.fileLocked(dq, unknownNow)
 			return true
 		}
 	}
@@ -289,10 +276,17 @@ func (a *Accumulator) Remove(b *Batch) bool {
 
 // Expire removes queued batches that have waited delivery.timeout.ms since
 // they were opened, oldest first per partition, and returns them for the
-// sender to fail.
+// sender to fail. It looks only at partitions whose first batch is due.
 func (a *Accumulator) Expire(now time.Time) []*Batch {
+	a.smu.Lock()
+	defer a.smu.Unlock()
+	a.sleepUntil.Store(noSleep) // Ready or NextExpiry publishes it again
+	nowm := a.mono(now)
+	a.sync(nil, nowm)
+	limit := nowm - int64(a.cfg.DeliveryTimeout)
 	var out []*Batch
-	a.forEachDeque(func(dq *deque) {
+	for dq := a.exp.top(); dq != nil && dq.s.at[expHeap] <= limit; dq = a.exp.top() {
+		dq.mu.Lock()
 		for len(dq.batches) > 0 {
 			b := dq.batches[0]
 			if now.Sub(b.created) < a.cfg.DeliveryTimeout {
@@ -302,18 +296,25 @@ func (a *Accumulator) Expire(now time.Time) []*Batch {
 			dq.batches = dq.batches[1:]
 			out = append(out, b)
 		}
-	})
+		a.fileLocked(dq, nowm)
+		dq.mu.Unlock()
+	}
 	return out
 }
 
 // AbortAll removes every queued batch and returns them for the caller to
 // fail (Close past its deadline, a fatal error).
 func (a *Accumulator) AbortAll() []*Batch {
+	a.smu.Lock()
+	defer a.smu.Unlock()
+	a.sleepUntil.Store(noSleep)
+	a.sync(nil, unknownNow)
 	var out []*Batch
 	a.forEachDeque(func(dq *deque) {
 		out = append(out, dq.batches...)
 		clear(dq.batches)
 		dq.batches = dq.batches[:0]
+		a.fileLocked(dq, unknownNow)
 	})
 	return out
 }

@@ -284,7 +284,7 @@ func simulateKeyed(t *testing.T, partitions, rate int, linger time.Duration, bat
 	// Each partition on its own node: Drain takes every partition of a
 	// ready node (Java RecordAccumulator.drain), which here would mix the
 	// lingering of thousands of partitions into one figure.
-	leaders := modLeaders(partitions)
+	leaders := newNodeTable(partitions, func(p int32) int32 { return p })
 	value := make([]byte, 100)
 	key := make([]byte, 0, 16)
 	var records, batches int
@@ -373,7 +373,7 @@ func TestGrowSteadyStateAllocs(t *testing.T) {
 	_, err := acc.Append(ctx, "t", 0, 1, key, value, nil, Thunk{}, time.Second)
 	require.NoError(t, err)
 	dq := acc.deque("t", 0)
-	dq.batches[0].thunks = make([]Thunk, 1, 8192) // steady-state thunks
+	dq.batches[0].thunks, dq.batches[0].inlined = make([]Thunk, 1, 8192), false // steady-state thunks, from the pool
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)

@@ -81,6 +81,8 @@ func (a *Accumulator) Split(b *Batch) ([]*Batch, error) {
 	b.encoded = nil
 
 	dq := a.deque(b.Topic, b.Partition)
+	a.smu.Lock()
+	defer a.smu.Unlock()
 	dq.mu.Lock()
 	i := 0
 	if b.HasSequence() {
@@ -91,6 +93,7 @@ func (a *Accumulator) Split(b *Batch) ([]*Batch, error) {
 	dq.batches = append(dq.batches, children...)
 	copy(dq.batches[i+len(children):], dq.batches[i:len(dq.batches)-len(children)])
 	copy(dq.batches[i:], children)
+	a.fileLocked(dq, unknownNow)
 	dq.mu.Unlock()
 	a.signal()
 	return children, nil
@@ -128,7 +131,7 @@ func (a *Accumulator) rebuild(b *Batch, rb protocol.RecordBatch, lo, hi int, seq
 	}
 	c := &Batch{
 		Topic: b.Topic, Partition: b.Partition, Result: newResult(b.Topic, b.Partition),
-		created: b.created, maxSize: size, full: true, released: make(chan struct{}),
+		created: b.created, maxSize: size, full: true,
 		splitFrom:  b,
 		ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1,
 	}

@@ -72,14 +72,39 @@ func (s *Sender) completeResponse(r *inflight, now time.Time, mayRetry bool) {
 		}
 		return
 	}
+	var pf partitionFinder
 	for _, b := range r.batches {
-		p := findPartition(r.resp, b.Topic, b.Partition)
+		p := pf.find(r.resp, b.Topic, b.Partition)
 		if p == nil {
 			s.fail(b, &ResponseError{Topic: b.Topic, Partition: b.Partition, Reason: "partition missing from the Produce response"})
 			continue
 		}
 		s.handlePartition(b, p, r.resp.NodeEndpoints, now, mayRetry)
 	}
+}
+
+// partitionFinder looks a request's batches up in its response. Brokers
+// answer in request order, so it tries the entry after the last match
+// first: a request of thousands of partitions costs a step per batch, not a
+// scan.
+type partitionFinder struct{ t, p int }
+
+func (f *partitionFinder) find(resp *protocol.ProduceResponse, topic string, partition int32) *protocol.ProduceResponsePartition {
+	for _, t := range [2]int{f.t, f.t + 1} {
+		if t >= len(resp.Topics) || resp.Topics[t].Name != topic {
+			continue
+		}
+		ps := resp.Topics[t].Partitions
+		p := f.p
+		if t != f.t {
+			p = 0
+		}
+		if p < len(ps) && ps[p].Index == partition {
+			f.t, f.p = t, p+1
+			return &ps[p]
+		}
+	}
+	return findPartition(resp, topic, partition)
 }
 
 func findPartition(resp *protocol.ProduceResponse, topic string, partition int32) *protocol.ProduceResponsePartition {

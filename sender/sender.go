@@ -208,8 +208,11 @@ var testHookWait func(wait time.Duration)
 // The loop sleeps until an event or its next real deadline, never for a
 // fixed period, as Java's Sender polls with the time to its next deadline
 // (Sender.sendProducerData pollTimeout, RecordAccumulator.ready
-// nextReadyCheckDelayMs). The events are: a new, full or flushed batch
-// (acc.Wake), a response, a connection dialled or a producer id arrived
+// nextReadyCheckDelayMs). The events are: a partition became sendable (its
+// batch filled, a flush, Close, a memory waiter) or a new batch's deadline
+// comes before the one the loop sleeps until (acc.Wake; the accumulator
+// knows that deadline from Ready), every response that arrived (all are
+// handled in one iteration), a connection dialled or a producer id arrived
 // (connReady), Close, and, only while some queued batch has no known leader,
 // a metadata publication (meta.Changed). The deadlines are the linger or
 // retry backoff of a queued batch, the delivery timeout of the oldest queued
@@ -546,7 +549,11 @@ func (s *Sender) backoff(attempts int) time.Duration {
 	return conn.Backoff(attempts-1, s.cfg.RetryBackoff, s.cfg.RetryBackoffMax)
 }
 
-// snapshotLeaders adapts a metadata snapshot to accumulator.Leaders.
+// snapshotLeaders adapts a metadata snapshot to accumulator.LeaderTable.
+// Snapshots are immutable and replaced on every publication, so two values
+// holding the same snapshot report the same leaders: the accumulator builds
+// each topic's partition → node slice once per snapshot instead of looking
+// up every partition on every wake-up.
 type snapshotLeaders struct{ s *metadata.Snapshot }
 
 func (l snapshotLeaders) Leader(topic string, partition int32) (int32, bool) {
@@ -573,4 +580,21 @@ func (s *Sender) noteUnreachable(node int32, now time.Time, retryIn time.Duratio
 	}
 	s.unreachable[node] = now.Add(retryIn)
 	s.meta.RequestUpdate()
+}
+
+// PartitionLeaders appends each partition's leader to dst, -1 where there
+// is none or the leader is not among the snapshot's brokers (as Leader).
+func (l snapshotLeaders) PartitionLeaders(topic string, dst []int32) []int32 {
+	t := l.s.Topics[topic]
+	if t == nil {
+		return dst
+	}
+	for i := range t.Partitions {
+		node := t.Partitions[i].Leader
+		if _, ok := l.s.Brokers[node]; node < 0 || !ok {
+			node = -1
+		}
+		dst = append(dst, node)
+	}
+	return dst
 }
