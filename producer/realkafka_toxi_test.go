@@ -72,6 +72,7 @@ func (tr toxiRun) run(t *testing.T, name string) *toxiOutcome {
 	o.node, o.affected = toxiVictim(t, c.Cluster, o.topic)
 	p, lb := toxiProducer(t, c, tr.opts...)
 	o.log = lb
+	primeMetadata(t, p, o.topic)
 	l := &toxiLoad{p: p, topic: o.topic, keys: tr.keys, senders: 4, rate: tr.rate, size: tr.size}
 	stop := make(chan struct{})
 	senders := l.start(tr.max, stop)
@@ -164,6 +165,27 @@ func (tr toxiRun) run(t *testing.T, name string) *toxiOutcome {
 		t.Logf("%d records failed: %s", n, e)
 	}
 	return o
+}
+
+// primeMetadata sends one record (key k9999) until it is acknowledged, so
+// that the topic's metadata is cached before the load starts: with a
+// short max.block.ms, the first Sends of a load may otherwise fail
+// waiting for it.
+func primeMetadata(t *testing.T, p *producer.Producer, topic string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		_, err := p.Send(ctx, &producer.Record{Topic: topic, Key: []byte(keyName(9999)), Value: []byte(payload(9999, 0))}).Get(ctx)
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no record of %s acknowledged before the load: %v", topic, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // requireAllAcked fails the test if any record failed.
@@ -429,6 +451,12 @@ func TestKafkaToxiBlackHoleExpires(t *testing.T) {
 	}
 	if failed == 0 {
 		t.Errorf("no record failed during a %v hole with delivery.timeout.ms=%v", lifted.Sub(holeAt), delivery)
+	}
+	shown := 0
+	for e, n := range res.errs {
+		if shown++; shown <= 3 {
+			t.Logf("%d records failed: %s", n, e)
+		}
 	}
 	t.Logf("hole of %v: %d records acked, %d failed after %v..%v (delivery.timeout.ms=%v)",
 		lifted.Sub(holeAt).Round(time.Millisecond), acked, failed, minFail.Round(time.Millisecond), maxFail.Round(time.Millisecond), delivery)
