@@ -522,7 +522,9 @@ func TestKafkaToxiBlackHoleExpires(t *testing.T) {
 		delivery, res.records, len(res.acked), failed, affected, minFail.Round(time.Millisecond), maxFail.Round(time.Millisecond),
 		v.lost, v.duplicated, v.reordered, v.misplaced, v.consumed, firstAck.Round(time.Millisecond),
 		closeWithin, closeTook.Round(time.Millisecond), closeErr, time.Since(began).Round(time.Second))
-	_ = lb
+	if lines := lb.mentions("connection failed", c.Addr(node), "did not answer"); len(lines) == 0 {
+		t.Errorf("the log never said that broker %d (%s) did not answer within request.timeout.ms", node, c.Addr(node))
+	}
 }
 
 // checkHoleError fails the test unless r failed with a delivery timeout
