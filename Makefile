@@ -85,8 +85,12 @@ fuzz:
 		done; \
 	done
 
-# The long fault-injection run: SOAK_RECORDS records (default 1M) through a
-# 3-broker cluster under every fault kind.
+# The long fault-injection runs: SOAK_RECORDS records (default 1M) through a
+# 3-broker cluster under every fault kind (TestSoak), then TOXI_SOAK_RECORDS
+# keyed records (default 200k) through a real 3-node Kafka cluster behind
+# toxiproxy while random network faults hit random brokers
+# (TestKafkaToxiSoak; skipped without java).
 SOAK_RECORDS ?= 1000000
+TOXI_SOAK_RECORDS ?= 200000
 soak:
-	SOAK_RECORDS=$(SOAK_RECORDS) $(GO) test -run '^TestSoak$$' -count=1 -timeout 60m -v ./producer/
+	SOAK_RECORDS=$(SOAK_RECORDS) TOXI_SOAK_RECORDS=$(TOXI_SOAK_RECORDS) $(GO) test -run '^(TestSoak|TestKafkaToxiSoak)$$' -count=1 -timeout 60m -v ./producer/

@@ -18,7 +18,11 @@ import (
 // (internal/kafkatest): the one make test starts, or one this binary
 // starts and Main stops. Each reads back with Kafka's own ConsoleConsumer.
 
-func TestMain(m *testing.M) { os.Exit(kafkatest.Main(m)) }
+func TestMain(m *testing.M) {
+	code := kafkatest.Main(m)
+	stopToxiCluster() // the toxiproxied cluster of realkafka_toxi_helpers_test.go, if a test started it
+	os.Exit(code)
+}
 
 var topicSeq atomic.Int64
 

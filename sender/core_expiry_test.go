@@ -97,3 +97,37 @@ func TestExpiredInFlightBatchLateAckResolves(t *testing.T) {
 	reqs := log.requests()
 	assert.Equal(t, int32(1), reqs[1].partitions[0].seq, "the second batch kept the next sequence")
 }
+
+// TestQueuedBatchExpiryNamesSilentLeader: the broker never answers on an
+// open connection whose request timeout is ten minutes, and the in-flight
+// window is one request. The first batch expires in flight; the second,
+// queued behind it, never goes out and expires at delivery.timeout.ms with
+// a cause naming the leader whose requests went unanswered (before, it
+// expired with no cause at all: its batch had no attempt, the leader's
+// dials had not failed).
+func TestQueuedBatchExpiryNamesSilentLeader(t *testing.T) {
+	log := produceLog{answer: func(int, int32, *protocol.ProduceRequest) fakebroker.Action {
+		return fakebroker.Action{Drop: true}
+	}}
+	e := newEnv(t, options{
+		broker:    fakebroker.Config{Topics: map[string]int32{"t": 1}, Handler: log.handler},
+		sender:    sender.Config{DeliveryTimeout: 300 * time.Millisecond, RequestTimeout: 100 * time.Millisecond, MaxInFlight: 1},
+		conn:      conn.Config{RequestTimeout: 10 * time.Minute},
+		batchSize: soloBatchSize,
+	})
+	recs := e.sendSolo("t", 0, "v", 2)
+	e.flush()
+	_, err := recs[0].wait(t)
+	var inflight *sender.InFlightError
+	require.ErrorAs(t, err, &inflight, "the first batch expires in flight: %v", err)
+	_, err = recs[1].wait(t)
+	require.ErrorIs(t, err, accumulator.ErrDeliveryTimeout)
+	var queued *sender.QueuedError
+	require.ErrorAs(t, err, &queued, "cause: %v", err)
+	assert.Equal(t, int32(0), queued.Node)
+	assert.Equal(t, 1, queued.Requests)
+	assert.NotEmpty(t, queued.Addr)
+	assert.Contains(t, err.Error(), "not answered")
+	assert.Equal(t, 1, log.count(), "the second batch was never sent")
+	e.conns.CloseNode(0) // the outstanding request ends, so Close can finish
+}

@@ -162,3 +162,21 @@ type InFlightError struct {
 func (e *InFlightError) Error() string {
 	return fmt.Sprintf("sender: the request to broker %d was not answered within %v; the records may or may not have been written", e.Node, e.Waited.Round(time.Millisecond))
 }
+
+// QueuedError is the cause carried by a DeliveryTimeoutError when the
+// batch expired unsent, queued behind Requests requests to its leader
+// Node at Addr that were still unanswered, the oldest sent Waited before
+// the batch expired: a broker that stopped answering on an open
+// connection fills the in-flight window (max.in.flight.requests.per.connection)
+// and holds everything behind it. The batch was never written.
+type QueuedError struct {
+	Node     int32
+	Addr     string
+	Requests int
+	Waited   time.Duration
+}
+
+func (e *QueuedError) Error() string {
+	return fmt.Sprintf("sender: queued behind %d requests to broker %d at %s that were not answered (the oldest for %v); the records were not sent",
+		e.Requests, e.Node, e.Addr, e.Waited.Round(time.Millisecond))
+}

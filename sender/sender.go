@@ -110,6 +110,11 @@ type Sender struct {
 	// dialled, the end of the reconnect backoff a metadata update was
 	// last requested for (see noteUnreachable).
 	unreachable map[int32]time.Time
+	// nodeErr is the error of the latest request to each node that failed
+	// on its connection, until a request to the node is answered: the
+	// cause of a queued batch that expires while the node's connection is
+	// being set up again (holdCause).
+	nodeErr map[int32]error
 }
 
 // inflight is one Produce request on the wire and its batches.
@@ -147,6 +152,7 @@ func New(cfg Config, acc *accumulator.Accumulator, meta *metadata.Metadata, pool
 		inflight:  make(map[int32]int),
 
 		outstanding: make(map[*inflight]struct{}),
+		nodeErr:     make(map[int32]error),
 	}
 	if cfg.MaxInFlight == 1 {
 		var inner accumulator.DrainGate
@@ -280,7 +286,7 @@ func (s *Sender) sendReady(now time.Time) (time.Duration, <-chan struct{}) {
 	leaders := snapshotLeaders{snap}
 
 	for _, b := range s.acc.Expire(now) {
-		s.fail(b, &DeliveryTimeoutError{Topic: b.Topic, Partition: b.Partition, Timeout: s.cfg.DeliveryTimeout, Records: b.NumRecords(), Last: s.holdCause(b, snap)})
+		s.fail(b, &DeliveryTimeoutError{Topic: b.Topic, Partition: b.Partition, Timeout: s.cfg.DeliveryTimeout, Records: b.NumRecords(), Last: s.holdCause(b, snap, now)})
 	}
 	wait = sooner(wait, s.expireInFlight(now))
 	if q, ok := s.cfg.Producer.(queueAborter); ok {
@@ -511,10 +517,13 @@ func (s *Sender) abort(now time.Time) {
 
 // holdCause says what kept a queued batch from being delivered, for its
 // delivery-timeout error: no known leader (with the metadata's error for the
-// partition, if any), a leader whose connection cannot be established, or
-// else the error of the batch's last attempt. It is nil when the batch only
-// waited its turn (a full in-flight window, a slow broker).
-func (s *Sender) holdCause(b *accumulator.Batch, snap *metadata.Snapshot) error {
+// partition, if any), a leader whose connection cannot be established, the
+// error of the batch's last attempt, requests to the leader it queued
+// behind that are still unanswered, or the error of the latest request to
+// the leader that failed on its connection (a silent broker: the batch
+// never went out, and the redial has not failed yet). It is nil when the
+// batch only waited its turn on a connection that answers.
+func (s *Sender) holdCause(b *accumulator.Batch, snap *metadata.Snapshot, now time.Time) error {
 	l, ok := snap.Leader(b.Topic, b.Partition)
 	if !ok {
 		return &LeaderUnavailableError{Topic: b.Topic, Partition: b.Partition, Err: partitionErr(snap, b.Topic, b.Partition)}
@@ -522,7 +531,22 @@ func (s *Sender) holdCause(b *accumulator.Batch, snap *metadata.Snapshot) error 
 	if err := s.pool.LastError(l.NodeID); err != nil {
 		return &UnreachableError{Node: l.NodeID, Addr: l.Addr(), Err: err}
 	}
-	return b.LastErr
+	if b.LastErr != nil {
+		return b.LastErr
+	}
+	var oldest *inflight
+	for r := range s.outstanding {
+		if r.node == l.NodeID && (oldest == nil || r.sent.Before(oldest.sent)) {
+			oldest = r
+		}
+	}
+	if oldest != nil {
+		return &QueuedError{Node: l.NodeID, Addr: l.Addr(), Requests: s.inflight[l.NodeID], Waited: now.Sub(oldest.sent)}
+	}
+	if err := s.nodeErr[l.NodeID]; err != nil {
+		return &UnreachableError{Node: l.NodeID, Addr: l.Addr(), Err: err}
+	}
+	return nil
 }
 
 // partitionErr returns the metadata error of the topic or partition, if the
