@@ -389,13 +389,16 @@ func (r *Reporter) fetchSubscription(old *subscription) bool {
 	if first {
 		r.log.Info("telemetry: client telemetry registered", "client_instance_id", FormatID(gr.ClientInstanceID), "metrics", len(gr.RequestedMetrics), "push_interval", interval)
 	}
+	if st == stateSubscriptionNeeded {
+		r.log.Debug("telemetry: subscription requests no metrics; asking again later", "in", interval)
+	}
 	return true
 }
 
 // push collects, encodes, compresses and pushes the subscribed metrics.
 func (r *Reporter) push(sub *subscription, terminating bool) bool {
 	now := r.clock.Now()
-	codec, body, err := r.payload(sub, now)
+	codec, body, n, err := r.payload(sub, now)
 	if err != nil {
 		// Encoding our own metrics cannot fail short of a compressor
 		// bug; Java logs and retries at the next interval.
@@ -446,6 +449,7 @@ func (r *Reporter) push(sub *subscription, terminating bool) bool {
 	}
 	r.failures = 0
 	r.lastPush = now
+	r.log.Debug("telemetry: pushed metrics", "metrics", n, "bytes", len(body), "codec", codec, "terminating", terminating)
 	r.mu.Lock()
 	r.stats.Pushes++
 	if terminating {
@@ -457,8 +461,8 @@ func (r *Reporter) push(sub *subscription, terminating bool) bool {
 }
 
 // payload returns the subscribed metrics as a (compressed) OTLP
-// MetricsData and the codec used.
-func (r *Reporter) payload(sub *subscription, now time.Time) (compress.Codec, []byte, error) {
+// MetricsData, the codec used and the number of metrics.
+func (r *Reporter) payload(sub *subscription, now time.Time) (compress.Codec, []byte, int, error) {
 	all := r.cfg.Collect()
 	p := payload{resource: r.cfg.Resource, scope: r.cfg.Scope, now: now, start: r.start, delta: sub.delta}
 	if sub.delta && !r.lastPush.IsZero() {
@@ -483,13 +487,13 @@ func (r *Reporter) payload(sub *subscription, now time.Time) (compress.Codec, []
 	raw := appendMetricsData(nil, &p)
 	codec := r.codec(sub.codecs)
 	if codec == compress.None {
-		return compress.None, raw, nil
+		return compress.None, raw, len(p.metrics), nil
 	}
 	out, err := r.compressors[int8(codec)].Compress(nil, raw)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, 0, err
 	}
-	return codec, out, nil
+	return codec, out, len(p.metrics), nil
 }
 
 // codec returns the broker's most preferred codec that we can write, as
