@@ -106,8 +106,27 @@ type receivedPush struct {
 }
 
 type receivedMetric struct {
-	kind  string // gauge or sum
+	kind  string // gauge, delta (a sum of delta temporality) or cumulative (a cumulative sum)
 	value float64
+}
+
+// total returns the running total of metric key over pushes: the sum of
+// the deltas, or the last cumulative value, as the subscription's
+// temporality says (Kafka's brokers ask for deltas).
+func total(ps []receivedPush, key string) (v float64, kind string) {
+	for _, p := range ps {
+		m, ok := p.metrics[key]
+		if !ok {
+			continue
+		}
+		kind = m.kind
+		if m.kind == "delta" {
+			v += m.value
+		} else {
+			v = m.value
+		}
+	}
+	return v, kind
 }
 
 // readPushes parses the plug-in's file.
@@ -163,7 +182,11 @@ func waitPushes(t *testing.T, file, what string, ok func([]receivedPush) bool) [
 			return ps
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("waited 2 min for %s; the broker received %d pushes", what, len(ps))
+			var last string
+			if len(ps) > 0 {
+				last = fmt.Sprintf("; the last: %+v", ps[len(ps)-1])
+			}
+			t.Fatalf("waited 2 min for %s; the broker received %d pushes%s", what, len(ps), last)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -209,13 +232,14 @@ func TestKafkaTelemetryPush(t *testing.T) {
 	}
 	const sendTotal = "org.apache.kafka.producer.record.send.total"
 	ps := waitPushes(t, file, "two periodic pushes with every record counted", func(ps []receivedPush) bool {
-		k := 0
+		var mine []receivedPush
 		for _, p := range ps {
-			if p.instance == id && !p.terminating && p.metrics[sendTotal].value == n {
-				k++
+			if p.instance == id && !p.terminating {
+				mine = append(mine, p)
 			}
 		}
-		return k >= 2
+		v, _ := total(mine, sendTotal)
+		return len(mine) >= 2 && v == n
 	})
 	t.Logf("Kafka %s received %d pushes from client instance %s before Close", c.Version, len(ps), id)
 	closeProducer(t, p)
@@ -245,9 +269,17 @@ func TestKafkaTelemetryPush(t *testing.T) {
 	}
 	t.Logf("terminating push: %d metrics:\n  %s", len(names), strings.Join(names, "\n  "))
 
+	// Sums are checked as running totals over every push, gauges in the
+	// terminating push.
 	want := func(key, kind string, check func(float64) bool, what string) {
 		t.Helper()
 		m, ok := last.metrics[key]
+		if kind == "sum" {
+			m.value, m.kind = total(ps, key)
+			if m.kind == "delta" || m.kind == "cumulative" {
+				m.kind = "sum"
+			}
+		}
 		switch {
 		case !ok:
 			t.Errorf("the terminating push lacks %s", key)

@@ -6,7 +6,9 @@
 // named by the broker property tributary.telemetry.file:
 //
 //   push <client instance id> terminating=<bool> type=<content type> client=<client id> software=<name>/<version>
-//   metric <name> <gauge|sum> <value> <attr>=<value>...
+//   metric <name> <gauge|delta|cumulative> <value> <attr>=<value>...
+//
+// (a sum is named by its aggregation temporality)
 //   end
 //
 // The test compiles it with javac against the broker's own jars and puts it
@@ -80,7 +82,7 @@ public class TelemetryRecorder implements MetricsReporter, ClientTelemetry {
                             kind = "gauge";
                             points = m.getGauge().getDataPointsList();
                         } else if (m.hasSum()) {
-                            kind = "sum";
+                            kind = m.getSum().getAggregationTemporalityValue() == 1 ? "delta" : "cumulative";
                             points = m.getSum().getDataPointsList();
                         } else {
                             kind = "other";
