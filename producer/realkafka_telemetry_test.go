@@ -192,8 +192,9 @@ func waitPushes(t *testing.T, file, what string, ok func([]receivedPush) bool) [
 	}
 }
 
-// TestKafkaTelemetryPush: with a receiver and a subscription, the
-// producer's metrics reach the broker under their KIP-714 names with the
+// TestKafkaTelemetryPush: with a receiver but no subscription the
+// producer asks, gets no metrics and pushes nothing; with a subscription,
+// the producer's metrics reach the broker under their KIP-714 names with the
 // producer's values, decoded by Kafka's own OTLP classes, at the
 // subscription's interval, and Close sends the terminating push.
 func TestKafkaTelemetryPush(t *testing.T) {
@@ -211,13 +212,34 @@ func TestKafkaTelemetryPush(t *testing.T) {
 			"tributary.telemetry.file": file,
 		},
 	})
-	subscribeClientMetrics(t, c, "tributary-producer", time.Second, "org.apache.kafka.producer.")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	topic := fmt.Sprintf("telemetry-%d", time.Now().UnixNano()%1e9)
 	if err := c.CreateTopic(ctx, topic, 2, 1, nil); err != nil {
 		t.Fatal(err)
 	}
+
+	// With the receiver but no subscription yet, the broker lists the
+	// APIs and answers with no metrics: the producer asks and stays quiet.
+	h := &captureHandler{}
+	quiet, err := producer.New(producer.WithBootstrapServers(c.Bootstrap()...), producer.WithLogger(slog.New(h)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sendAll(t, quiet, []*producer.Record{{Topic: topic, Value: []byte("quiet")}})
+	if _, err := quiet.ClientInstanceID(ctx); err != nil {
+		t.Fatalf("ClientInstanceID without a subscription: %v", err)
+	}
+	waitLog(t, h, "telemetry: subscription requests no metrics")
+	closeProducer(t, quiet)
+	if n := h.count("telemetry: pushed"); n != 0 {
+		t.Errorf("%d pushes without a subscription", n)
+	}
+	if ps := readPushes(t, file); len(ps) != 0 {
+		t.Errorf("the broker received %d pushes without a subscription", len(ps))
+	}
+
+	subscribeClientMetrics(t, c, "tributary-producer", time.Second, "org.apache.kafka.producer.")
 
 	p := realProducer(t, c, producer.WithClientID("tributary-telemetry"), producer.WithLinger(0))
 	const n = 40
@@ -332,9 +354,22 @@ func (h *captureHandler) count(prefix string) int {
 	return n
 }
 
+// waitLog waits up to a minute for a log message starting with prefix.
+func waitLog(t *testing.T, h *captureHandler, prefix string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for h.count(prefix) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no log %q within a minute", prefix)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // TestKafkaTelemetryQuiet: a broker without a receiver plug-in (the
-// shared cluster, like most clusters) gets the producer's subscription
-// check and nothing else: no push, periodic or terminating.
+// shared cluster, like most clusters) does not list the telemetry APIs in
+// ApiVersions, so the producer notes that and sends no telemetry request
+// at all: no subscription request, no push, periodic or terminating.
 func TestKafkaTelemetryQuiet(t *testing.T) {
 	t.Parallel()
 	c := kafkatest.Shared(t)
@@ -345,17 +380,12 @@ func TestKafkaTelemetryQuiet(t *testing.T) {
 	}
 	topic := realTopic(t, c, 1)
 	sendAll(t, p, []*producer.Record{{Topic: topic, Value: []byte("v")}})
-	deadline := time.Now().Add(time.Minute)
-	for h.count("telemetry: broker does not support client telemetry") == 0 && h.count("telemetry: subscription requests no metrics") == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the producer did not check for a telemetry subscription within a minute")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitLog(t, h, "telemetry: broker does not support client telemetry")
 	closeProducer(t, p)
 	if n := h.count("telemetry: pushed"); n != 0 {
 		t.Errorf("%d pushes to a broker without a telemetry receiver", n)
 	}
-	t.Logf("Kafka %s without a receiver: %d not-supported checks, %d empty subscriptions", c.Version,
-		h.count("telemetry: broker does not support client telemetry"), h.count("telemetry: subscription requests no metrics"))
+	if n := h.count("telemetry: subscription requests no metrics"); n != 0 {
+		t.Errorf("%d subscription answers from a broker that does not list the API", n)
+	}
 }
