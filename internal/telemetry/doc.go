@@ -17,13 +17,18 @@
 // # Staying quiet
 //
 // Most clusters have no telemetry receiver: their brokers do not list the
-// two APIs in ApiVersions, or answer with no requested metrics. The
-// Reporter then makes no pushes and sets only one timer, for the
-// re-check the KIP asks for (the broker's push interval, or five minutes
-// when the API is missing, Java's DEFAULT_PUSH_INTERVAL_MS). Its first
-// request waits for [Reporter.Ready] (a first broker connection), so that
-// a producer that is never used contacts no broker, and it never wakes
-// more often than the push interval.
+// two APIs in ApiVersions (Kafka 3.7+ lists them only when a receiver
+// plug-in is configured), or answer with no requested metrics. The
+// Reporter then makes no pushes. With no metrics requested it asks again
+// after the broker's push interval, the re-check the KIP asks for. With
+// the APIs not listed it sends nothing and arms no timer: it checks again
+// only after a new connection was dialled (a broker lists its APIs once
+// per connection) and at least five minutes (Java's
+// DEFAULT_PUSH_INTERVAL_MS) after the last check, so an idle producer is
+// never woken by telemetry and its connections still close after
+// connections.max.idle.ms. Its first request waits for [Reporter.Ready]
+// (a first dial), so that a producer that is never used contacts no
+// broker.
 //
 // # Errors
 //

@@ -110,6 +110,7 @@ type fakeBroker struct {
 	subs      []*protocol.GetTelemetrySubscriptionsResponse // answers in turn; the last repeats
 	pushCodes []int16                                       // error codes of pushes in turn; then 0
 	connErr   error
+	conns     int // Conn calls
 	reqs      []protocol.Request
 }
 
@@ -225,6 +226,7 @@ func newTestReporter(t *testing.T, b *fakeBroker) (*Reporter, *fakeClock) {
 	r := New(Config{
 		Conn: func(context.Context) (Broker, error) {
 			b.mu.Lock()
+			b.conns++
 			err := b.connErr
 			b.mu.Unlock()
 			if err != nil {

@@ -128,8 +128,7 @@ type Reporter struct {
 	log    *slog.Logger
 	jitter func() float64 // in [0.5, 1.5); replaced by tests
 
-	ready     chan struct{} // closed by the first Ready
-	readyOnce sync.Once
+	kick      chan struct{} // Ready's signal: a broker connection was dialled (capacity 1)
 	closing   chan struct{} // closed by the first Close
 	closeOnce sync.Once
 	startOnce sync.Once
@@ -146,6 +145,7 @@ type Reporter struct {
 	stats      Stats // guarded by mu
 
 	// Owned by the run goroutine.
+	waitConn    bool               // the next request waits for Ready too
 	next        time.Time          // when the next request is due
 	failures    int                // consecutive failed attempts
 	start       time.Time          // start time of cumulative sums
@@ -170,7 +170,7 @@ func New(cfg Config) *Reporter {
 		clock:   cfg.Clock,
 		log:     cfg.Logger,
 		jitter:  func() float64 { return 0.5 + rand.Float64() },
-		ready:   make(chan struct{}),
+		kick:    make(chan struct{}, 1),
 		closing: make(chan struct{}),
 		done:    make(chan struct{}),
 		gotID:   make(chan struct{}),
@@ -192,12 +192,16 @@ func (r *Reporter) Start() {
 	r.startOnce.Do(func() { go r.run() })
 }
 
-// Ready tells the Reporter that a broker connection exists, so that its
-// first GetTelemetrySubscriptions may go out (Java sends it as soon as the
-// network client has a ready node). It never blocks and is cheap enough
-// to call on every connection.
+// Ready tells the Reporter that a broker connection was dialled, so that
+// its first GetTelemetrySubscriptions may go out (Java sends it as soon as
+// the network client has a ready node), and so that a Reporter whose
+// brokers did not list the telemetry APIs checks the new broker. It never
+// blocks and is cheap enough to call on every dial.
 func (r *Reporter) Ready() {
-	r.readyOnce.Do(func() { close(r.ready) })
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
 }
 
 // Close sends the terminating push when a subscription requests metrics,
@@ -260,13 +264,17 @@ func FormatID(id [16]byte) string { return base64.RawURLEncoding.EncodeToString(
 
 func (r *Reporter) run() {
 	defer close(r.done)
-	select {
-	case <-r.ready:
-	case <-r.closing:
-		return
-	}
+	r.waitConn = true
 	r.next = r.clock.Now()
 	for {
+		if r.waitConn {
+			select {
+			case <-r.kick:
+				r.waitConn = false
+			case <-r.closing:
+				return
+			}
+		}
 		if wait := r.next.Sub(r.clock.Now()); wait > 0 {
 			c, stop := r.clock.NewTimer(wait)
 			select {
@@ -328,12 +336,17 @@ func (r *Reporter) fetchSubscription(old *subscription) bool {
 		return true
 	}
 	if _, err := b.Version(protocol.KeyGetTelemetrySubscriptions); err != nil {
-		// No telemetry receiver on this broker. Another broker, or this
-		// one later, may have one: ask again after the default interval,
-		// as Java does when the request cannot be sent.
+		// No telemetry receiver on this broker (the common case). Java
+		// asks again after the default interval; a broker lists its APIs
+		// once per connection, though, and metric.reporters changes only
+		// with a restart, so the answer can change only on a new
+		// connection. The check therefore waits for the next dial as
+		// well as the interval: an idle producer is not woken, and its
+		// connections are left to close after connections.max.idle.ms.
 		r.failures = 0
 		r.next = r.clock.Now().Add(DefaultPushInterval)
-		r.log.Debug("telemetry: broker does not support client telemetry; asking again later", "err", err, "in", DefaultPushInterval)
+		r.awaitDial()
+		r.log.Debug("telemetry: broker does not support client telemetry; asking again after the next connection", "err", err, "not before", DefaultPushInterval)
 		return true
 	}
 	r.mu.Lock()
@@ -421,6 +434,7 @@ func (r *Reporter) push(sub *subscription, terminating bool) bool {
 			r.resubscribe()
 			r.failures = 0
 			r.next = now.Add(DefaultPushInterval)
+			r.awaitDial()
 		}
 		return true
 	}
@@ -546,6 +560,16 @@ func (r *Reporter) onError(api string, code int16, sub *subscription, now time.T
 	r.resubscribe()
 	r.next = later(now.Add(wait), now.Add(throttle))
 	return true
+}
+
+// awaitDial makes the next request wait for a dial that ends after now
+// (see fetchSubscription).
+func (r *Reporter) awaitDial() {
+	select {
+	case <-r.kick: // a dial from before: it is the connection just used
+	default:
+	}
+	r.waitConn = true
 }
 
 // resubscribe moves back to asking for the subscription.

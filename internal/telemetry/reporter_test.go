@@ -38,15 +38,23 @@ func TestNoMetricsStaysQuiet(t *testing.T) {
 }
 
 // TestUnsupportedBrokerStaysQuiet: a broker that does not list the APIs
-// (no receiver plug-in) gets no request; the Reporter asks again after
-// Java's default interval.
+// (no receiver plug-in) gets no request. The Reporter checks again only
+// once a new connection was dialled and Java's default interval passed,
+// so an idle producer is neither woken nor kept connected.
 func TestUnsupportedBrokerStaysQuiet(t *testing.T) {
 	leakcheck.Check(t, "internal/telemetry.")
 	b := &fakeBroker{}
 	r, clk := newTestReporter(t, b)
-	require.Equal(t, DefaultPushInterval, waitTimer(t, clk))
+	conns := func() int { b.mu.Lock(); defer b.mu.Unlock(); return b.conns }
+	waitFor(t, "the first check", func() bool { return conns() == 1 })
+	clk.Advance(2 * time.Minute)
+	r.Ready() // a new connection
+	require.Equal(t, DefaultPushInterval-2*time.Minute, waitTimer(t, clk), "not before the interval")
+	clk.Advance(DefaultPushInterval - 2*time.Minute)
+	waitFor(t, "the second check", func() bool { return conns() == 2 })
 	clk.Advance(DefaultPushInterval)
-	require.Equal(t, DefaultPushInterval, waitTimer(t, clk))
+	r.Ready() // the interval has passed: the check follows the dial at once
+	waitFor(t, "the third check", func() bool { return conns() == 3 })
 	r.Close(context.Background())
 	require.Empty(t, b.requests())
 }
