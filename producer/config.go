@@ -150,6 +150,7 @@ type config struct {
 	idempotence        bool          // enable.idempotence
 	transactionalID    string        // transactional.id
 	transactionTimeout time.Duration // transaction.timeout.ms
+	metricsPush        bool          // enable.metrics.push (telemetry.go)
 
 	interceptors []Interceptor                                                     // Go-only (interceptor.classes)
 	hooks        []Hook                                                            // Go-only (WithHooks)
@@ -213,6 +214,7 @@ func defaultConfig() *config {
 		allowAutoTopicCreation: true,
 		idempotence:            true,
 		transactionTimeout:     60 * time.Second,
+		metricsPush:            true,
 		logger:                 slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		explicit:               make(map[string]bool),
 	}

@@ -116,7 +116,7 @@ func (o *produceObserver) batches(t testing.TB) []kmsg.RecordBatch {
 // checkNoLeaks fails the test if a goroutine of the library outlives it.
 func checkNoLeaks(t *testing.T) {
 	leakcheck.Check(t, "tributary/producer.(*", "tributary/sender.", "tributary/internal/conn.",
-		"tributary/metadata.", "tributary/accumulator.", "tributary/internal/clock.")
+		"tributary/metadata.", "tributary/accumulator.", "tributary/internal/clock.", "tributary/internal/telemetry.")
 }
 
 // testLogger logs to stderr at the level in TRIBUTARY_TEST_LOG (debug,

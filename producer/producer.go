@@ -12,6 +12,7 @@ import (
 	"github.com/tributary-go/tributary/internal/compress"
 	"github.com/tributary-go/tributary/internal/conn"
 	"github.com/tributary-go/tributary/internal/metrics"
+	"github.com/tributary-go/tributary/internal/telemetry"
 	"github.com/tributary-go/tributary/metadata"
 	"github.com/tributary-go/tributary/partitioner"
 	"github.com/tributary-go/tributary/protocol"
@@ -37,6 +38,7 @@ type Producer struct {
 	idem  *sender.Idempotence // nil when enable.idempotence is false or the producer is transactional
 	clock *clock.Coarse       // millisecond clock for record timestamps
 	txn   *sender.TxnManager  // nil unless transactional.id is set
+	tel   *telemetry.Reporter // nil when enable.metrics.push is false (telemetry.go)
 	met   *metrics.Registry   // counters behind Metrics; written by the sender and the facade
 
 	appendObs partitioner.AppendObserver // part's optional hook, or nil
@@ -132,8 +134,9 @@ func newProducer(c *config) (*Producer, error) {
 	}
 	applySecurity(ccfg, c)
 	p.observeConns(ccfg)
-	p.conns = conn.NewPool(ccfg, signal)
+	p.conns = conn.NewPool(ccfg, p.connReady(signal))
 	fetcher := metadata.NewPoolFetcher(p.conns, c.bootstrap)
+	p.tel = newTelemetry(p, fetcher)
 	p.meta = metadata.New(metadata.Config{
 		MaxAge:                 c.metadataMaxAge,
 		MaxIdle:                c.metadataMaxIdle,
@@ -192,6 +195,7 @@ func newProducer(c *config) (*Producer, error) {
 	p.snd = sender.New(scfg, p.acc, p.meta, p.conns)
 	p.meta.Start()
 	p.snd.Start()
+	p.startTelemetry()
 	return p, nil
 }
 
@@ -446,6 +450,7 @@ func (p *Producer) Close(ctx context.Context) error {
 	if werr := p.cmp.wait(ctx); err == nil {
 		err = werr
 	}
+	p.closeTelemetry(ctx)
 	if p.idem != nil {
 		p.idem.Close()
 	}

@@ -55,6 +55,7 @@ var properties = map[string]setter{
 	keyIdempotence:            boolProp(func(c *config) *bool { return &c.idempotence }),
 	keyTransactionalID:        setTransactionalID,
 	keyTransactionTimeout:     msIntProp(func(c *config) *time.Duration { return &c.transactionTimeout }),
+	keyMetricsPush:            boolProp(func(c *config) *bool { return &c.metricsPush }),
 }
 
 // unsupportedProperties are Java producer properties with no Tributary
@@ -64,7 +65,6 @@ var properties = map[string]setter{
 var unsupportedProperties = map[string]bool{
 	"client.dns.lookup":                        true,
 	"config.providers":                         true,
-	"enable.metrics.push":                      true,
 	"metadata.recovery.rebootstrap.trigger.ms": true,
 	"metadata.recovery.strategy":               true,
 	"metric.reporters":                         true,

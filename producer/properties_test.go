@@ -57,6 +57,7 @@ func TestPropertiesParse(t *testing.T) {
 		{"enable.idempotence", "false", func(t *testing.T, c *config) { assert.False(t, c.idempotence) }},
 		{"transactional.id", "tx-1", func(t *testing.T, c *config) { assert.Equal(t, "tx-1", c.transactionalID) }},
 		{"transaction.timeout.ms", "900000", func(t *testing.T, c *config) { assert.Equal(t, 15*time.Minute, c.transactionTimeout) }},
+		{"enable.metrics.push", "false", func(t *testing.T, c *config) { assert.False(t, c.metricsPush) }},
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {
@@ -280,7 +281,7 @@ func TestPropertiesThenValidate(t *testing.T) {
 func TestPropertyNames(t *testing.T) {
 	names := PropertyNames()
 	assert.True(t, slices.IsSorted(names))
-	assert.Len(t, names, 33+len(securityProperties)+1)
+	assert.Len(t, names, 34+len(securityProperties)+1)
 	for _, want := range []string{"bootstrap.servers", "acks", "linger.ms", "enable.idempotence", "compression.zstd.level",
 		"security.protocol", "sasl.jaas.config", "ssl.truststore.location"} {
 		assert.Contains(t, names, want)

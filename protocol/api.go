@@ -18,6 +18,9 @@ const (
 	KeyEndTxn             Key = 26
 	KeyTxnOffsetCommit    Key = 28
 	KeySaslAuthenticate   Key = 36
+
+	KeyGetTelemetrySubscriptions Key = 71
+	KeyPushTelemetry             Key = 72
 )
 
 // APIInfo describes one API as this library implements it.
@@ -44,6 +47,8 @@ var apis = [...]APIInfo{
 	{KeyEndTxn, "EndTxn", 0, 5, 3},
 	{KeyTxnOffsetCommit, "TxnOffsetCommit", 0, 5, 3},
 	{KeySaslAuthenticate, "SaslAuthenticate", 0, 2, 2},
+	{KeyGetTelemetrySubscriptions, "GetTelemetrySubscriptions", 0, 0, 0},
+	{KeyPushTelemetry, "PushTelemetry", 0, 0, 0},
 }
 
 // APIs returns the table of APIs and versions Tributary speaks.

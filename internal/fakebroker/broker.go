@@ -29,6 +29,8 @@ type Config struct {
 	Topics map[string]int32
 	// MaxVersions caps the versions advertised per API, to emulate an
 	// older broker; a cap below an API's minimum leaves it out entirely.
+	// GetTelemetrySubscriptions and PushTelemetry are listed only when
+	// named here (a broker without a telemetry receiver omits them).
 	MaxVersions map[protocol.Key]int16
 	// Store keeps every appended batch, decoded, for Batches. Without it
 	// the broker only counts records (sink mode): CRCs are still checked

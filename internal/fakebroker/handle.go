@@ -104,6 +104,10 @@ func newRequest(k protocol.Key) protocol.Request {
 		return new(protocol.EndTxnRequest)
 	case protocol.KeyTxnOffsetCommit:
 		return protocol.NewTxnOffsetCommitRequest()
+	case protocol.KeyGetTelemetrySubscriptions:
+		return new(protocol.GetTelemetrySubscriptionsRequest)
+	case protocol.KeyPushTelemetry:
+		return new(protocol.PushTelemetryRequest)
 	}
 	return nil
 }
@@ -115,8 +119,14 @@ func (b *Broker) versionRange(k protocol.Key) (min, max int16, ok bool) {
 		return 0, 0, false
 	}
 	max = info.Max
-	if limit, capped := b.cfg.MaxVersions[k]; capped {
+	limit, capped := b.cfg.MaxVersions[k]
+	if capped {
 		max = limit
+	} else if k == protocol.KeyGetTelemetrySubscriptions || k == protocol.KeyPushTelemetry {
+		// Like a Kafka broker without a client-telemetry receiver, the
+		// fake lists the KIP-714 APIs only when a test asks for them
+		// (through MaxVersions) and answers them through its Handler.
+		return 0, 0, false
 	}
 	if max < info.Min {
 		return 0, 0, false

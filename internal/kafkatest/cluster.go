@@ -44,6 +44,11 @@ type Options struct {
 	// JVMOptions are extra java options for every node.
 	JVMOptions []string
 
+	// ClassPath are extra class path entries (directories or jars) for
+	// every node, after Kafka's own jars: plug-ins such as a
+	// metric.reporters class a test compiled.
+	ClassPath []string
+
 	// Detach starts the JVMs in a session of their own that outlives this
 	// process (make kafka-up). Otherwise they get SIGKILL when this
 	// process dies (Linux Pdeathsig), so a crashed or interrupted test
@@ -279,7 +284,7 @@ func (c *Cluster) start(n *Node) error {
 	args = append(args,
 		"-Dlog4j2.configurationFile="+filepath.Join(n.Dir, "log4j2.xml"),
 		"-Dkafka.logs.dir="+n.Dir,
-		"-cp", filepath.Join(c.LibDir, "*"),
+		"-cp", strings.Join(append([]string{filepath.Join(c.LibDir, "*")}, c.opts.ClassPath...), string(os.PathListSeparator)),
 		"kafka.Kafka", n.PropsFile)
 	cmd := exec.Command("java", args...)
 	cmd.Dir = n.Dir

@@ -375,6 +375,9 @@ func advertiseFetch(_ int32, key protocol.Key, version int16, req protocol.Reque
 	}
 	resp := protocol.NewAPIVersionsResponse()
 	for _, api := range protocol.APIs() {
+		if api.Key == protocol.KeyGetTelemetrySubscriptions || api.Key == protocol.KeyPushTelemetry {
+			continue // no telemetry receiver, as on most clusters
+		}
 		resp.APIKeys = append(resp.APIKeys, protocol.APIVersionsResponseKey{APIKey: int16(api.Key), MinVersion: api.Min, MaxVersion: api.Max})
 	}
 	const keyFetch = 1
