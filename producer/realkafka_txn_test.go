@@ -201,9 +201,14 @@ func TestKafkaTxnFenced(t *testing.T) {
 	var fe *producer.TxnFatalError
 	assert.ErrorAs(t, err, &fe)
 	assert.Equal(t, producer.TxnStateFatalError, p1.TransactionState())
+	// KIP-1050: fencing is ApplicationRecoverableException in Java 4.x.
+	assert.Equal(t, producer.ClassApplicationRecoverable, producer.ClassOf(err), "class of %v", err)
+	assert.ErrorIs(t, err, producer.ErrClassApplicationRecoverable)
+	assert.NotErrorIs(t, err, producer.ErrClassFatal)
 
 	// Every later call fails at once with the same error.
 	assert.ErrorIs(t, p1.BeginTransaction(), protocol.ErrProducerFenced, "BeginTransaction after fencing")
+	assert.ErrorIs(t, p1.BeginTransaction(), producer.ErrClassApplicationRecoverable, "BeginTransaction after fencing")
 	_, err = p1.Send(ctx, &producer.Record{Topic: topic, Value: []byte("p1-after-fencing")}).Get(ctx)
 	assert.ErrorIs(t, err, protocol.ErrProducerFenced, "Send after fencing")
 	assert.ErrorIs(t, p1.AbortTransaction(ctx), producer.ErrTransactionFatal, "AbortTransaction after fencing")
@@ -270,6 +275,14 @@ func TestKafkaTxnTimedOut(t *testing.T) {
 	assert.True(t, errors.Is(err, protocol.ErrProducerFenced) || errors.Is(err, protocol.ErrInvalidTxnState), "cause: %v", err)
 	assert.Contains(t, err.Error(), "longer than transaction.timeout.ms=3s, so the coordinator has aborted it")
 	assert.Equal(t, producer.TxnStateFatalError, p.TransactionState())
+	// KIP-1050 as Java 4.x's EndTxn handler has it: PRODUCER_FENCED is
+	// application-recoverable, INVALID_TXN_STATE fatal.
+	wantClass := producer.ClassFatal
+	if errors.Is(err, protocol.ErrProducerFenced) {
+		wantClass = producer.ClassApplicationRecoverable
+	}
+	assert.Equal(t, wantClass, producer.ClassOf(err), "class of %v", err)
+	assert.ErrorIs(t, err, wantClass.Sentinel())
 
 	q := txnProducer(t, c, id)
 	require.NoError(t, q.BeginTransaction())
