@@ -133,7 +133,10 @@ func newProducer(c *config) (*Producer, error) {
 	applySecurity(ccfg, c)
 	p.conns = conn.NewPool(ccfg, signal)
 	fetcher := metadata.NewPoolFetcher(p.conns, c.bootstrap)
+	recovery, trigger := c.metadataRecoveryConfig()
 	p.meta = metadata.New(metadata.Config{
+		Recovery:               recovery,
+		RebootstrapTrigger:     trigger,
 		MaxAge:                 c.metadataMaxAge,
 		MaxIdle:                c.metadataMaxIdle,
 		AllowAutoTopicCreation: c.allowAutoTopicCreation,
