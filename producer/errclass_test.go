@@ -246,6 +246,7 @@ func TestClassOf(t *testing.T) {
 		{"raw retriable code", protocol.ErrNotEnoughReplicas, ClassRetriable, false},
 		{"raw fencing code", protocol.ErrProducerFenced, ClassApplicationRecoverable, false},
 		{"raw abortable code", protocol.ErrTransactionAbortable, ClassAbortable, false},
+		{"raw epoch from Produce", &sender.BatchError{Topic: "t", Err: protocol.ErrInvalidProducerEpoch}, ClassAbortable, false},
 		{"raw authentication", fmt.Errorf("sasl: %w", conn.ErrAuthentication), ClassInvalidConfiguration, false},
 		{"raw delivery timeout", &sender.DeliveryTimeoutError{Topic: "t"}, ClassRetriable, false},
 		{"raw other code", protocol.ErrInvalidRecord, ClassFatal, false},

@@ -175,8 +175,8 @@ func fatalClass(cause error) ErrorClass {
 }
 
 // causeClass classes a raw cause, after the Java 4.x exception types:
-// ProducerFencedException, InvalidProducerEpochException and
-// InvalidPidMappingException are ApplicationRecoverableExceptions;
+// ProducerFencedException and InvalidPidMappingException are
+// ApplicationRecoverableExceptions;
 // authorization, authentication, unsupported versions and invalid
 // settings need the configuration fixed; TransactionAbortableException is
 // abortable; RetriableException (and a timeout) retriable.
@@ -184,8 +184,7 @@ func causeClass(err error) ErrorClass {
 	var nv *protocol.NoVersionError
 	var ke *protocol.Error
 	switch {
-	case errors.Is(err, protocol.ErrProducerFenced), errors.Is(err, protocol.ErrInvalidProducerEpoch),
-		errors.Is(err, protocol.ErrInvalidProducerIDMapping):
+	case errors.Is(err, protocol.ErrProducerFenced), errors.Is(err, protocol.ErrInvalidProducerIDMapping):
 		return ClassApplicationRecoverable
 	case errors.Is(err, protocol.ErrTransactionalIDAuthorizationFailed), errors.Is(err, protocol.ErrClusterAuthorizationFailed),
 		errors.Is(err, protocol.ErrTopicAuthorizationFailed), errors.Is(err, protocol.ErrGroupAuthorizationFailed),
@@ -193,7 +192,10 @@ func causeClass(err error) ErrorClass {
 		errors.Is(err, protocol.ErrInvalidConfig), errors.Is(err, protocol.ErrInvalidTransactionTimeout),
 		errors.Is(err, protocol.ErrSecurityDisabled), errors.Is(err, conn.ErrAuthentication), errors.As(err, &nv):
 		return ClassInvalidConfiguration
-	case errors.Is(err, protocol.ErrTransactionAbortable):
+	case errors.Is(err, protocol.ErrTransactionAbortable), errors.Is(err, protocol.ErrInvalidProducerEpoch):
+		// INVALID_PRODUCER_EPOCH reaches a caller raw only from Produce,
+		// where it makes the transaction abortable (KIP-588); from a
+		// coordinator it is turned into PRODUCER_FENCED.
 		return ClassAbortable
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled),
 		errors.Is(err, accumulator.ErrDeliveryTimeout), errors.Is(err, conn.ErrRequestTimeout),
