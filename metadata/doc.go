@@ -30,7 +30,12 @@
 //     after Close the wait fails with [ErrClosed];
 //   - leader epochs never go backwards: partition data with an older epoch
 //     than already known is ignored, whether it comes from a Metadata
-//     response or a Produce leader hint.
+//     response or a Produce leader hint;
+//   - when the known brokers are gone (all in reconnect backoff, no
+//     metadata for metadata.recovery.rebootstrap.trigger.ms, or a broker
+//     answers REBOOTSTRAP_REQUIRED) it re-bootstraps: it forgets them and
+//     starts again from the bootstrap addresses, resolving them anew
+//     ([Config.Recovery], [RecoveryRebootstrap], KIP-899 and KIP-1102).
 //
 // # Concurrency
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -19,19 +20,23 @@ import (
 // It picks the broker like Java's leastLoadedNode, making one attempt per
 // Fetch (the Metadata's retry backoff spaces the attempts): a broker with a
 // live connection and the fewest pending requests; else a known broker not
-// in reconnect backoff, rotating through them; else, when every known
-// broker is unreachable (or none is known yet), a bootstrap address — the
-// re-bootstrap; else whichever node's backoff ends first. Known brokers are
-// the ones named by its last successful response.
+// in reconnect backoff, rotating through them; else, when none is known
+// yet, or every known broker is unreachable and the recovery strategy is
+// rebootstrap (see rebootstrap.go), a bootstrap address, forgetting the
+// known brokers; else whichever node's backoff ends first. Known brokers
+// are the ones named by its last successful response.
 //
 // A PoolFetcher is safe for concurrent use.
 type PoolFetcher struct {
 	pool      *conn.Pool
 	bootstrap []string
 
-	mu      sync.Mutex
-	brokers []Broker // guarded by mu: from the last response
-	next    int      // guarded by mu: rotation start
+	mu           sync.Mutex
+	brokers      []Broker         // guarded by mu: from the last response; nil after a re-bootstrap
+	next         int              // guarded by mu: rotation start
+	recovery     RecoveryStrategy // guarded by mu: set by New
+	logger       *slog.Logger     // guarded by mu: set by New; nil discards
+	rebootstraps int              // guarded by mu: re-bootstraps after knowing brokers
 	// What the latest Fetch is waiting on, for WaitForTopic's error when
 	// a broker stays silent; guarded by mu, empty addr when nothing.
 	waitAddr, waitFor string
@@ -72,7 +77,7 @@ func (f *PoolFetcher) Fetch(ctx context.Context, topics []string, allowAutoCreat
 		return nil, fmt.Errorf("metadata: fetch from %s: %w", c.Addr(), err)
 	}
 	resp := r.(*protocol.MetadataResponse)
-	if len(resp.Brokers) > 0 {
+	if len(resp.Brokers) > 0 && resp.ErrorCode == 0 {
 		known := make([]Broker, 0, len(resp.Brokers))
 		for _, b := range resp.Brokers {
 			known = append(known, Broker{NodeID: b.NodeID, Host: b.Host, Port: b.Port})
@@ -172,7 +177,12 @@ func (f *PoolFetcher) pick(ctx context.Context, record bool) (*conn.Conn, error)
 		bootCands[i] = candidate{conn.BootstrapID(i), addr}
 	}
 	cd, ok := try(knownCands)
-	if !ok {
+	if !ok && (len(known) == 0 || f.rebootstrapAllowed()) {
+		if len(known) > 0 {
+			// KIP-899: no known broker is usable; start again from the
+			// bootstrap addresses.
+			f.Rebootstrap("no known broker is reachable")
+		}
 		cd, ok = try(bootCands)
 	}
 	if !ok {
@@ -185,6 +195,13 @@ func (f *PoolFetcher) pick(ctx context.Context, record bool) (*conn.Conn, error)
 		f.waiting(cd.addr, waitSetup)
 	}
 	return f.pool.Get(ctx, cd.id, cd.addr, conn.PurposeControl)
+}
+
+// rebootstrapAllowed reports whether the strategy is rebootstrap.
+func (f *PoolFetcher) rebootstrapAllowed() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.recovery == RecoveryRebootstrap
 }
 
 // Conn returns a control connection to the least-loaded reachable broker,

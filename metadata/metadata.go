@@ -42,6 +42,16 @@ type Config struct {
 	RetryBackoff, RetryBackoffMax time.Duration
 	// Logger receives refresh events; nil discards them.
 	Logger *slog.Logger
+
+	// Recovery is metadata.recovery.strategy (KIP-899): whether to go
+	// back to the bootstrap addresses when no known broker can be
+	// reached; the zero value is Java's default, RecoveryRebootstrap.
+	Recovery RecoveryStrategy
+	// RebootstrapTrigger is metadata.recovery.rebootstrap.trigger.ms
+	// (KIP-1102): with RecoveryRebootstrap, re-bootstrap once no refresh
+	// has succeeded for this long since the first attempt after the last
+	// success. Zero means DefaultRebootstrapTrigger.
+	RebootstrapTrigger time.Duration
 }
 
 // Fetcher performs one Metadata request for the given topics (never nil; an
@@ -64,21 +74,23 @@ type Metadata struct {
 	snap    atomic.Pointer[Snapshot]
 	tracked atomic.Pointer[map[string]*topicUse] // copy-on-write; replaced under mu
 
-	mu          sync.Mutex
-	changed     chan struct{} // guarded by mu: closed and replaced after every refresh attempt and publication
-	want        bool          // guarded by mu: a refresh was requested
-	urgent      bool          // guarded by mu: new topics: skip the backoff of answers with retriable errors
-	failures    int           // guarded by mu: consecutive failed fetches
-	incomplete  int           // guarded by mu: consecutive answers with retriable errors
-	retryAt     time.Time     // guarded by mu: no backed-off refresh before this
-	lastAttempt time.Time     // guarded by mu
-	lastSuccess time.Time     // guarded by mu
-	lastErr     error         // guarded by mu: the last fetch error; nil after a success
-	failSince   time.Time     // guarded by mu: first failure of the current run
-	failLogged  time.Time     // guarded by mu: last warning about failing refreshes
-	logEvery    time.Duration // how often to repeat that refreshes keep failing; set by New (tests shorten it)
-	started     bool          // guarded by mu
-	closed      bool          // guarded by mu
+	mu           sync.Mutex
+	changed      chan struct{} // guarded by mu: closed and replaced after every refresh attempt and publication
+	want         bool          // guarded by mu: a refresh was requested
+	urgent       bool          // guarded by mu: new topics: skip the backoff of answers with retriable errors
+	failures     int           // guarded by mu: consecutive failed fetches
+	incomplete   int           // guarded by mu: consecutive answers with retriable errors
+	retryAt      time.Time     // guarded by mu: no backed-off refresh before this
+	lastAttempt  time.Time     // guarded by mu
+	lastSuccess  time.Time     // guarded by mu
+	lastErr      error         // guarded by mu: the last fetch error; nil after a success
+	failSince    time.Time     // guarded by mu: first failure of the current run
+	failLogged   time.Time     // guarded by mu: last warning about failing refreshes
+	attemptFrom  time.Time     // guarded by mu: first refresh attempt since the last success (KIP-1102's metadataAttemptStartMs); zero after a success
+	rebootstraps int           // guarded by mu: re-bootstraps on the trigger time or REBOOTSTRAP_REQUIRED
+	logEvery     time.Duration // how often to repeat that refreshes keep failing; set by New (tests shorten it)
+	started      bool          // guarded by mu
+	closed       bool          // guarded by mu
 
 	ctx    context.Context // for fetches; cancelled by Close
 	cancel context.CancelFunc
@@ -112,6 +124,12 @@ func New(cfg Config, f Fetcher) *Metadata {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.RebootstrapTrigger <= 0 {
+		cfg.RebootstrapTrigger = DefaultRebootstrapTrigger
+	}
+	if ra, ok := f.(recoveryAware); ok {
+		ra.setRecovery(cfg.Recovery, cfg.Logger)
 	}
 	m := &Metadata{
 		cfg:     cfg,

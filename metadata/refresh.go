@@ -1,6 +1,8 @@
 package metadata
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -79,11 +81,31 @@ func (m *Metadata) untilNextLocked(now time.Time) time.Duration {
 // refresh fetches metadata for the tracked topics and publishes the result.
 func (m *Metadata) refresh() {
 	m.mu.Lock()
-	topics := m.sweepLocked(time.Now())
+	start := time.Now()
+	topics := m.sweepLocked(start)
 	m.want, m.urgent = false, false
+	if m.attemptFrom.IsZero() {
+		m.attemptFrom = start
+	}
+	ctx, cancel := m.ctx, context.CancelFunc(func() {})
+	bounded := m.canRebootstrap()
+	if bounded {
+		// A broker that never answers must not hold the re-bootstrap
+		// back (rebootstrap.go).
+		ctx, cancel = context.WithDeadline(m.ctx, m.attemptFrom.Add(m.cfg.RebootstrapTrigger))
+	}
 	m.mu.Unlock()
 
-	resp, err := m.fetcher.Fetch(m.ctx, topics, m.cfg.AllowAutoTopicCreation)
+	resp, err := m.fetcher.Fetch(ctx, topics, m.cfg.AllowAutoTopicCreation)
+	timedOut := bounded && ctx.Err() != nil && m.ctx.Err() == nil
+	cancel()
+	required := false
+	if err == nil && resp.ErrorCode != 0 {
+		// KIP-1102: a top-level error (Metadata v13+) means the answer
+		// is not to be used; REBOOTSTRAP_REQUIRED asks for a re-bootstrap.
+		err = fmt.Errorf("metadata: broker answered with a top-level error: %w", protocol.KafkaError(resp.ErrorCode, nil))
+		required = errors.Is(err, protocol.ErrRebootstrapRequired)
+	}
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -93,10 +115,19 @@ func (m *Metadata) refresh() {
 		if m.errClosing(err) {
 			return
 		}
+		if timedOut {
+			err = fmt.Errorf("metadata: no answer within metadata.recovery.rebootstrap.trigger.ms=%v: %w", m.cfg.RebootstrapTrigger, err)
+		}
 		m.failures++
 		m.retryAt = now.Add(conn.Backoff(m.failures-1, m.cfg.RetryBackoff, m.cfg.RetryBackoffMax))
 		m.lastErr = err
 		m.want = true
+		switch {
+		case required && m.canRebootstrap():
+			m.rebootstrapLocked(now, "a broker answered REBOOTSTRAP_REQUIRED")
+		case m.canRebootstrap() && now.Sub(m.attemptFrom) >= m.cfg.RebootstrapTrigger:
+			m.rebootstrapLocked(now, fmt.Sprintf("no metadata for metadata.recovery.rebootstrap.trigger.ms=%v", m.cfg.RebootstrapTrigger))
+		}
 		m.notifyLocked()
 		// The first failure warns, then at most one line per logEvery
 		// while refreshes keep failing (the pool logs each broker alike).
@@ -112,6 +143,7 @@ func (m *Metadata) refresh() {
 			"retry_in", m.retryAt.Sub(now).Round(time.Millisecond), "err", err)
 		return
 	}
+	m.attemptFrom = time.Time{}
 	if m.failures > 0 {
 		m.log.Info("metadata refresh succeeded again", "failed_attempts", m.failures, "failing_for", now.Sub(m.failSince).Round(time.Millisecond))
 	}
@@ -129,6 +161,34 @@ func (m *Metadata) refresh() {
 	}
 	m.publishLocked(next)
 	m.log.Debug("metadata refreshed", "brokers", len(next.Brokers), "topics", len(next.Topics), "retriable_errors", retry)
+}
+
+// canRebootstrap reports whether the strategy is rebootstrap and the
+// fetcher can do it.
+func (m *Metadata) canRebootstrap() bool {
+	_, ok := m.fetcher.(Rebootstrapper)
+	return ok && m.cfg.Recovery == RecoveryRebootstrap
+}
+
+// rebootstrapLocked sends the fetcher back to its bootstrap addresses and
+// makes the next refresh start at once; the trigger time counts again
+// from now, as Java's NetworkClient.handleRebootstrap restarts
+// metadataAttemptStartMs.
+func (m *Metadata) rebootstrapLocked(now time.Time, reason string) {
+	m.fetcher.(Rebootstrapper).Rebootstrap(reason)
+	m.rebootstraps++
+	m.attemptFrom = now
+	m.retryAt = now
+}
+
+// Rebootstraps returns how many times the Metadata sent its fetcher back
+// to the bootstrap addresses on the trigger time or REBOOTSTRAP_REQUIRED
+// (the fetcher's own immediate re-bootstraps, when every known broker is
+// in backoff, are counted by PoolFetcher.Rebootstraps). It does not block.
+func (m *Metadata) Rebootstraps() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.rebootstraps
 }
 
 // hasFatalTopicError reports whether any topic came back with a

@@ -31,6 +31,7 @@ import (
 
 	"github.com/tributary-go/tributary/internal/compress"
 	"github.com/tributary-go/tributary/internal/sasl"
+	"github.com/tributary-go/tributary/metadata"
 	"github.com/tributary-go/tributary/partitioner"
 )
 
@@ -147,6 +148,10 @@ type config struct {
 	socketSetupTimeout, socketSetupTimeoutMax time.Duration // socket.connection.setup.timeout.ms, .max.ms
 	allowAutoTopicCreation                    bool          // allow.auto.create.topics
 
+	// Metadata recovery (KIP-899, KIP-1102): see the end of this file.
+	metadataRecovery   metadata.RecoveryStrategy // metadata.recovery.strategy
+	rebootstrapTrigger time.Duration             // metadata.recovery.rebootstrap.trigger.ms
+
 	idempotence        bool          // enable.idempotence
 	transactionalID    string        // transactional.id
 	transactionTimeout time.Duration // transaction.timeout.ms
@@ -212,6 +217,7 @@ func defaultConfig() *config {
 		socketSetupTimeout:     10 * time.Second,
 		socketSetupTimeoutMax:  30 * time.Second,
 		allowAutoTopicCreation: true,
+		rebootstrapTrigger:     metadata.DefaultRebootstrapTrigger,
 		idempotence:            true,
 		transactionTimeout:     60 * time.Second,
 		metricsPush:            true,
@@ -574,4 +580,74 @@ func (c *config) settings() []slog.Attr {
 		}
 	}
 	return attrs
+}
+
+// Metadata recovery (KIP-899, KIP-1102): going back to the bootstrap
+// addresses when the known brokers are gone (see metadata/rebootstrap.go).
+const (
+	keyMetadataRecoveryStrategy = "metadata.recovery.strategy"
+	keyRebootstrapTrigger       = "metadata.recovery.rebootstrap.trigger.ms"
+)
+
+// WithMetadataRecoveryStrategy sets what the producer does when no known
+// broker can be reached: metadata.RecoveryRebootstrap forgets the known
+// brokers and starts again from the bootstrap addresses, resolving their
+// names anew (also when a broker answers REBOOTSTRAP_REQUIRED, or no
+// metadata arrived for WithRebootstrapTrigger); metadata.RecoveryNone
+// keeps asking the known brokers. Java: metadata.recovery.strategy.
+// Default rebootstrap (Kafka 4.x). Valid: none, rebootstrap.
+func WithMetadataRecoveryStrategy(s metadata.RecoveryStrategy) Option {
+	return func(c *config) {
+		if s != metadata.RecoveryRebootstrap && s != metadata.RecoveryNone {
+			c.deferred = append(c.deferred, &ConfigError{Key: keyMetadataRecoveryStrategy, Value: s.String(), Reason: "must be none or rebootstrap"})
+			return
+		}
+		c.metadataRecovery = s
+		c.mark(keyMetadataRecoveryStrategy)
+	}
+}
+
+// WithRebootstrapTrigger sets how long metadata may fail to arrive from
+// any known broker, counted from the first attempt after the last
+// success, before the producer re-bootstraps (with the rebootstrap
+// strategy). Java: metadata.recovery.rebootstrap.trigger.ms. Default 5m.
+// Valid: 0 (at the first failure) and up.
+func WithRebootstrapTrigger(d time.Duration) Option {
+	return func(c *config) {
+		if d < 0 {
+			c.deferred = append(c.deferred, &ConfigError{Key: keyRebootstrapTrigger, Value: d.String(), Reason: "must be 0 or more"})
+			return
+		}
+		c.rebootstrapTrigger = d
+		c.mark(keyRebootstrapTrigger)
+	}
+}
+
+// setMetadataRecoveryStrategy parses metadata.recovery.strategy.
+func setMetadataRecoveryStrategy(c *config, key, v string) error {
+	s, err := metadata.ParseRecoveryStrategy(v)
+	if err != nil {
+		return &ConfigError{Key: key, Value: v, Reason: "must be none or rebootstrap"}
+	}
+	c.metadataRecovery = s
+	return nil
+}
+
+// setRebootstrapTrigger parses metadata.recovery.rebootstrap.trigger.ms (a
+// Java LONG, at least 0).
+func setRebootstrapTrigger(c *config, key, v string) error {
+	if err := msLongProp(func(c *config) *time.Duration { return &c.rebootstrapTrigger })(c, key, v); err != nil {
+		return err
+	}
+	if c.rebootstrapTrigger < 0 {
+		return &ConfigError{Key: key, Value: v, Reason: "must be 0 or more"}
+	}
+	return nil
+}
+
+// metadataRecoveryConfig returns the metadata.Config fields of the
+// recovery settings; a trigger of 0 means "at once", which metadata.Config
+// spells as the smallest duration.
+func (c *config) metadataRecoveryConfig() (metadata.RecoveryStrategy, time.Duration) {
+	return c.metadataRecovery, max(c.rebootstrapTrigger, time.Nanosecond)
 }

@@ -137,7 +137,10 @@ func newProducer(c *config) (*Producer, error) {
 	p.conns = conn.NewPool(ccfg, p.connReady(signal))
 	fetcher := metadata.NewPoolFetcher(p.conns, c.bootstrap)
 	p.tel = newTelemetry(p, fetcher)
+	recovery, trigger := c.metadataRecoveryConfig()
 	p.meta = metadata.New(metadata.Config{
+		Recovery:               recovery,
+		RebootstrapTrigger:     trigger,
 		MaxAge:                 c.metadataMaxAge,
 		MaxIdle:                c.metadataMaxIdle,
 		AllowAutoTopicCreation: c.allowAutoTopicCreation,

@@ -56,6 +56,9 @@ var properties = map[string]setter{
 	keyTransactionalID:        setTransactionalID,
 	keyTransactionTimeout:     msIntProp(func(c *config) *time.Duration { return &c.transactionTimeout }),
 	keyMetricsPush:            boolProp(func(c *config) *bool { return &c.metricsPush }),
+	// Metadata recovery (KIP-899, KIP-1102).
+	keyMetadataRecoveryStrategy: setMetadataRecoveryStrategy,
+	keyRebootstrapTrigger:       setRebootstrapTrigger,
 }
 
 // unsupportedProperties are Java producer properties with no Tributary
@@ -63,18 +66,16 @@ var properties = map[string]setter{
 // migrating users learn the setting exists but is not implemented, rather
 // than that it is misspelled.
 var unsupportedProperties = map[string]bool{
-	"client.dns.lookup":                        true,
-	"config.providers":                         true,
-	"metadata.recovery.rebootstrap.trigger.ms": true,
-	"metadata.recovery.strategy":               true,
-	"metric.reporters":                         true,
-	"metrics.num.samples":                      true,
-	"metrics.recording.level":                  true,
-	"metrics.sample.window.ms":                 true,
-	"receive.buffer.bytes":                     true,
-	"security.providers":                       true,
-	"send.buffer.bytes":                        true,
-	"transaction.two.phase.commit.enable":      true,
+	"client.dns.lookup":                   true,
+	"config.providers":                    true,
+	"metric.reporters":                    true,
+	"metrics.num.samples":                 true,
+	"metrics.recording.level":             true,
+	"metrics.sample.window.ms":            true,
+	"receive.buffer.bytes":                true,
+	"security.providers":                  true,
+	"send.buffer.bytes":                   true,
+	"transaction.two.phase.commit.enable": true,
 }
 
 // Partitioner names accepted by partitioner.class, mapped to the

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tributary-go/tributary/internal/compress"
+	"github.com/tributary-go/tributary/metadata"
 )
 
 // TestPropertiesParse sets each implemented property to a non-default value
@@ -58,6 +59,8 @@ func TestPropertiesParse(t *testing.T) {
 		{"transactional.id", "tx-1", func(t *testing.T, c *config) { assert.Equal(t, "tx-1", c.transactionalID) }},
 		{"transaction.timeout.ms", "900000", func(t *testing.T, c *config) { assert.Equal(t, 15*time.Minute, c.transactionTimeout) }},
 		{"enable.metrics.push", "false", func(t *testing.T, c *config) { assert.False(t, c.metricsPush) }},
+		{"metadata.recovery.strategy", "NONE", func(t *testing.T, c *config) { assert.Equal(t, metadata.RecoveryNone, c.metadataRecovery) }},
+		{"metadata.recovery.rebootstrap.trigger.ms", "2500", func(t *testing.T, c *config) { assert.Equal(t, 2500*time.Millisecond, c.rebootstrapTrigger) }},
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {
@@ -139,6 +142,8 @@ func TestPropertiesReject(t *testing.T) {
 		{"compression.type", "brotli", "none, gzip, snappy, lz4 or zstd"},
 		{"partitioner.class", "com.example.MyPartitioner", "WithPartitioner"},
 		{"bootstrap.servers", "a:1,,b:2", "empty entry"},
+		{"metadata.recovery.strategy", "rebootstrap-later", "none or rebootstrap"},
+		{"metadata.recovery.rebootstrap.trigger.ms", "-1", "0 or more"},
 		{"bootstrap.servers", "a:1,", "empty entry"},
 		{"transactional.id", " ", "must not be empty"},
 		{"interceptor.classes", "com.example.Audit", "WithInterceptors"},
@@ -281,7 +286,7 @@ func TestPropertiesThenValidate(t *testing.T) {
 func TestPropertyNames(t *testing.T) {
 	names := PropertyNames()
 	assert.True(t, slices.IsSorted(names))
-	assert.Len(t, names, 34+len(securityProperties)+1)
+	assert.Len(t, names, 36+len(securityProperties)+1)
 	for _, want := range []string{"bootstrap.servers", "acks", "linger.ms", "enable.idempotence", "compression.zstd.level",
 		"security.protocol", "sasl.jaas.config", "ssl.truststore.location"} {
 		assert.Contains(t, names, want)

@@ -201,9 +201,14 @@ func TestKafkaTxnFenced(t *testing.T) {
 	var fe *producer.TxnFatalError
 	assert.ErrorAs(t, err, &fe)
 	assert.Equal(t, producer.TxnStateFatalError, p1.TransactionState())
+	// KIP-1050: fencing is ApplicationRecoverableException in Java 4.x.
+	assert.Equal(t, producer.ClassApplicationRecoverable, producer.ClassOf(err), "class of %v", err)
+	assert.ErrorIs(t, err, producer.ErrClassApplicationRecoverable)
+	assert.NotErrorIs(t, err, producer.ErrClassFatal)
 
 	// Every later call fails at once with the same error.
 	assert.ErrorIs(t, p1.BeginTransaction(), protocol.ErrProducerFenced, "BeginTransaction after fencing")
+	assert.ErrorIs(t, p1.BeginTransaction(), producer.ErrClassApplicationRecoverable, "BeginTransaction after fencing")
 	_, err = p1.Send(ctx, &producer.Record{Topic: topic, Value: []byte("p1-after-fencing")}).Get(ctx)
 	assert.ErrorIs(t, err, protocol.ErrProducerFenced, "Send after fencing")
 	assert.ErrorIs(t, p1.AbortTransaction(ctx), producer.ErrTransactionFatal, "AbortTransaction after fencing")
@@ -270,6 +275,14 @@ func TestKafkaTxnTimedOut(t *testing.T) {
 	assert.True(t, errors.Is(err, protocol.ErrProducerFenced) || errors.Is(err, protocol.ErrInvalidTxnState), "cause: %v", err)
 	assert.Contains(t, err.Error(), "longer than transaction.timeout.ms=3s, so the coordinator has aborted it")
 	assert.Equal(t, producer.TxnStateFatalError, p.TransactionState())
+	// KIP-1050 as Java 4.x's EndTxn handler has it: PRODUCER_FENCED is
+	// application-recoverable, INVALID_TXN_STATE fatal.
+	wantClass := producer.ClassFatal
+	if errors.Is(err, protocol.ErrProducerFenced) {
+		wantClass = producer.ClassApplicationRecoverable
+	}
+	assert.Equal(t, wantClass, producer.ClassOf(err), "class of %v", err)
+	assert.ErrorIs(t, err, wantClass.Sentinel())
 
 	q := txnProducer(t, c, id)
 	require.NoError(t, q.BeginTransaction())
@@ -432,4 +445,62 @@ func TestKafkaTxnSendOffsets(t *testing.T) {
 
 	got := consume(t, c, out, 2, true)
 	assert.Equal(t, []string{"committed-1", "committed-2"}, []string{string(got[0].Value), string(got[1].Value)})
+}
+
+// TestKafkaTxnTimedOutThenSend: a record sent after the coordinator
+// aborted a transaction for outliving transaction.timeout.ms is refused
+// (the abort bumped the epoch); KIP-1050 classes that as abortable, as
+// the Java 4.x client does (an InvalidProducerEpochException from Produce
+// makes the transaction abortable), and on a cluster with transaction
+// version 2 the abort then succeeds and the same producer carries on.
+func TestKafkaTxnTimedOutThenSend(t *testing.T) {
+	c := kafkatest.Shared(t)
+	topic := realTopic(t, c, 1)
+	id := txnID(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	p := txnProducer(t, c, id, producer.WithTransactionTimeout(3*time.Second))
+	require.NoError(t, p.BeginTransaction())
+	_, err := p.Send(ctx, &producer.Record{Topic: topic, Value: []byte("timed-out-0")}).Get(ctx)
+	require.NoError(t, err)
+	adm, err := c.Admin()
+	require.NoError(t, err)
+	defer adm.Close()
+	waitFor(t, 2*time.Minute, "the coordinator to abort the timed-out transaction", func() bool {
+		ds, err := adm.DescribeTransactions(ctx, id)
+		if err != nil {
+			return false
+		}
+		d, err := ds.On(id, nil)
+		return err == nil && d.Err == nil && d.State == "CompleteAbort"
+	})
+
+	_, recErr := p.Send(ctx, &producer.Record{Topic: topic, Value: []byte("timed-out-1")}).Get(ctx)
+	t.Logf("Kafka %s: a record after the coordinator's abort: %v (class %s)", c.Version, recErr, producer.ClassOf(recErr))
+	require.Error(t, recErr)
+	assert.Equal(t, producer.ClassAbortable, producer.ClassOf(recErr), "the record's own error")
+	err = p.CommitTransaction(ctx)
+	t.Logf("Kafka %s: CommitTransaction: %v (class %s)", c.Version, err, producer.ClassOf(err))
+	require.Error(t, err)
+	assert.Equal(t, producer.ClassAbortable, producer.ClassOf(err), "class of %v", err)
+	assert.ErrorIs(t, err, producer.ErrClassAbortable)
+	assert.ErrorIs(t, err, producer.ErrTransactionAbortable)
+
+	err = p.AbortTransaction(ctx)
+	t.Logf("Kafka %s: AbortTransaction: %v (class %s)", c.Version, err, producer.ClassOf(err))
+	if p.TransactionState() == producer.TxnStateReady {
+		require.NoError(t, p.BeginTransaction())
+		_, err = p.Send(ctx, &producer.Record{Topic: topic, Value: []byte("committed")}).Get(ctx)
+		require.NoError(t, err)
+		require.NoError(t, p.CommitTransaction(ctx))
+		// One partition: the committed record is the only visible one.
+		got := consume(t, c, topic, 1, true)
+		assert.Equal(t, "committed", string(got[0].Value))
+	} else {
+		// The abort itself could not finish (Kafka 3.x answers
+		// PRODUCER_FENCED for the old epoch): a class that says so.
+		assert.Error(t, err)
+		assert.NotEqual(t, producer.ClassAbortable, producer.ClassOf(err))
+	}
 }

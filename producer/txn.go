@@ -15,6 +15,9 @@ package producer
 //	}
 //	// errors.Is(err, producer.ErrTransactionFatal): close the producer.
 //
+// ClassOf (errclass.go) sorts every error of these calls into the KIP-1050
+// classes and says what to do with each.
+//
 // The state machine, the coordinator requests and the error rules live in
 // the sender package (sender.TxnManager); this file is the facade and its
 // wiring.

@@ -37,7 +37,7 @@ type APIInfo struct {
 // and decoders handle every version in [Min, Max].
 var apis = [...]APIInfo{
 	{KeyProduce, "Produce", 3, 12, 9},
-	{KeyMetadata, "Metadata", 0, 12, 9},
+	{KeyMetadata, "Metadata", 0, 13, 9},
 	{KeyFindCoordinator, "FindCoordinator", 0, 5, 3},
 	{KeySaslHandshake, "SaslHandshake", 0, 1, -1},
 	{KeyAPIVersions, "ApiVersions", 0, 4, 3},

@@ -129,6 +129,9 @@ type MetadataResponse struct {
 	// ClusterAuthorizedOperations is the cluster's authorized-operations
 	// bitfield (v8–v10), AuthorizedOperationsUnknown when not requested.
 	ClusterAuthorizedOperations int32
+	// ErrorCode is the top-level error (v13+, KIP-1102), e.g.
+	// REBOOTSTRAP_REQUIRED: the client must re-bootstrap.
+	ErrorCode int16
 }
 
 // MetadataBroker is one broker in a [MetadataResponse].
@@ -203,6 +206,9 @@ func (resp *MetadataResponse) AppendTo(dst []byte, v int16) []byte {
 	if v >= 8 && v <= 10 {
 		dst = AppendInt32(dst, resp.ClusterAuthorizedOperations)
 	}
+	if v >= 13 {
+		dst = AppendInt16(dst, resp.ErrorCode)
+	}
 	return AppendEmptyTags(dst, flex)
 }
 
@@ -276,6 +282,9 @@ func (resp *MetadataResponse) Decode(r *Reader, v int16) {
 	}
 	if v >= 8 && v <= 10 {
 		resp.ClusterAuthorizedOperations = r.Int32()
+	}
+	if v >= 13 {
+		resp.ErrorCode = r.Int16()
 	}
 	r.SkipTags(flex)
 }

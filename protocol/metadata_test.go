@@ -166,6 +166,9 @@ func randMetadataResponse(rng *rand.Rand, v int16) MetadataResponse {
 	if v >= 8 && v <= 10 {
 		resp.ClusterAuthorizedOperations = randInt32(rng)
 	}
+	if v >= 13 {
+		resp.ErrorCode = randInt16(rng)
+	}
 	return resp
 }
 
@@ -238,6 +241,7 @@ func metadataResponseToKmsg(rng *rand.Rand, resp *MetadataResponse, v int16) *km
 		k.Topics = append(k.Topics, kt)
 	}
 	k.AuthorizedOperations = resp.ClusterAuthorizedOperations
+	k.ErrorCode = resp.ErrorCode
 	if flex {
 		randUnknownTags(rng, &k.UnknownTags)
 	}
@@ -247,7 +251,7 @@ func metadataResponseToKmsg(rng *rand.Rand, resp *MetadataResponse, v int16) *km
 func metadataResponseFromKmsg(k *kmsg.MetadataResponse) MetadataResponse {
 	resp := MetadataResponse{
 		ThrottleTimeMillis: k.ThrottleMillis, ClusterID: k.ClusterID,
-		ControllerID: k.ControllerID, ClusterAuthorizedOperations: k.AuthorizedOperations,
+		ControllerID: k.ControllerID, ClusterAuthorizedOperations: k.AuthorizedOperations, ErrorCode: k.ErrorCode,
 	}
 	for _, kb := range k.Brokers {
 		resp.Brokers = append(resp.Brokers, MetadataBroker{NodeID: kb.NodeID, Host: kb.Host, Port: kb.Port, Rack: kb.Rack})

@@ -24,7 +24,7 @@ import (
 // repeated. It blocks; it is valid only in state UNINITIALIZED.
 func (t *TxnManager) InitTransactions(ctx context.Context) error {
 	const op = "InitTransactions"
-	if err := t.acquire(ctx); err != nil {
+	if err := t.acquire(ctx, op); err != nil {
 		return err
 	}
 	defer t.release()
@@ -100,7 +100,7 @@ func (t *TxnManager) ReleaseSend() { t.sendMu.RUnlock() }
 // may not be part of the transaction, which therefore becomes abortable.
 func (t *TxnManager) SendOffsetsToTransaction(ctx context.Context, group TxnGroup, offsets []TxnOffset) error {
 	const op = "SendOffsetsToTransaction"
-	if err := t.acquire(ctx); err != nil {
+	if err := t.acquire(ctx, op); err != nil {
 		return err
 	}
 	defer t.release()
@@ -151,7 +151,7 @@ func (t *TxnManager) SendOffsetsToTransaction(ctx context.Context, group TxnGrou
 // COMMITTING_TRANSACTION, to resume).
 func (t *TxnManager) CommitTransaction(ctx context.Context) error {
 	const op = "CommitTransaction"
-	if err := t.acquire(ctx); err != nil {
+	if err := t.acquire(ctx, op); err != nil {
 		return err
 	}
 	defer t.release()
@@ -163,10 +163,10 @@ func (t *TxnManager) CommitTransaction(ctx context.Context) error {
 	err := t.awaitBatches(ctx)
 	t.cfg.Acc.EndFlush()
 	if err != nil {
-		return fmt.Errorf("sender: %s: waiting for the transaction's records: %w", op, err)
+		return &TxnRetriableError{Op: op, What: "waiting for the transaction's records", Err: err}
 	}
 	if err := t.awaitAdder(ctx); err != nil {
-		return fmt.Errorf("sender: %s: waiting for AddPartitionsToTxn: %w", op, err)
+		return &TxnRetriableError{Op: op, What: "waiting for AddPartitionsToTxn", Err: err}
 	}
 	t.mu.Lock()
 	if t.state != TxnStateCommitting { // a batch failed: abortable (or fatal)
@@ -192,7 +192,7 @@ func (t *TxnManager) CommitTransaction(ctx context.Context) error {
 // IN_TRANSACTION and ABORTABLE_ERROR (and ABORTING_TRANSACTION, to resume).
 func (t *TxnManager) AbortTransaction(ctx context.Context) error {
 	const op = "AbortTransaction"
-	if err := t.acquire(ctx); err != nil {
+	if err := t.acquire(ctx, op); err != nil {
 		return err
 	}
 	defer t.release()
@@ -204,10 +204,10 @@ func (t *TxnManager) AbortTransaction(ctx context.Context) error {
 	}
 	t.cfg.Wake() // the sender fails queued batches (AbortQueued)
 	if err := t.awaitBatches(ctx); err != nil {
-		return fmt.Errorf("sender: %s: waiting for records in flight: %w", op, err)
+		return &TxnRetriableError{Op: op, What: "waiting for records in flight", Err: err}
 	}
 	if err := t.awaitAdder(ctx); err != nil {
-		return fmt.Errorf("sender: %s: waiting for AddPartitionsToTxn: %w", op, err)
+		return &TxnRetriableError{Op: op, What: "waiting for AddPartitionsToTxn", Err: err}
 	}
 	t.mu.Lock()
 	started, gap := t.started, t.seqGap

@@ -60,7 +60,7 @@ func (t *TxnManager) retry(ctx context.Context, op string, attempt func(ctx cont
 			return err
 		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("sender: %s: %w (last error: %v)", op, ctx.Err(), err)
+			return &TxnRetriableError{Op: op, Err: ctx.Err(), Last: err}
 		}
 		if st == stepRefind {
 			t.forgetCoordinator()
@@ -71,7 +71,7 @@ func (t *TxnManager) retry(ctx context.Context, op string, attempt func(ctx cont
 		case <-timer.C:
 		case <-ctx.Done():
 			timer.Stop()
-			return fmt.Errorf("sender: %s: %w (last error: %v)", op, ctx.Err(), err)
+			return &TxnRetriableError{Op: op, Err: ctx.Err(), Last: err}
 		case <-t.ctx.Done():
 			timer.Stop()
 			return fmt.Errorf("sender: %s: %w (last error: %v)", op, ErrTxnClosed, err)

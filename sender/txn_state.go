@@ -58,8 +58,11 @@ func (e *TxnStateError) Error() string {
 	return fmt.Sprintf("sender: %s is not allowed in transaction state %s", e.Op, e.State)
 }
 
-// Is matches ErrTxnState.
-func (e *TxnStateError) Is(target error) bool { return target == ErrTxnState }
+// Is matches ErrTxnState and ErrClassFatal (KIP-1050 has no class for a
+// call out of order; the producer is unchanged, the program is wrong).
+func (e *TxnStateError) Is(target error) bool {
+	return target == ErrTxnState || target == ErrClassFatal
+}
 
 // TxnAbortableError reports a transaction that cannot commit (a batch
 // failed, the coordinator answered TRANSACTION_ABORTABLE, …). Abort it;
@@ -71,8 +74,10 @@ func (e *TxnAbortableError) Error() string {
 	return "sender: transaction must be aborted: " + e.Err.Error()
 }
 
-// Is matches ErrTxnAbortable.
-func (e *TxnAbortableError) Is(target error) bool { return target == ErrTxnAbortable }
+// Is matches ErrTxnAbortable and ErrClassAbortable.
+func (e *TxnAbortableError) Is(target error) bool {
+	return target == ErrTxnAbortable || target == ErrClassAbortable
+}
 
 // Unwrap returns the cause.
 func (e *TxnAbortableError) Unwrap() error { return e.Err }
@@ -87,8 +92,12 @@ func (e *TxnFatalError) Error() string {
 	return "sender: transactional producer failed fatally: " + e.Err.Error()
 }
 
-// Is matches ErrTxnFatal.
-func (e *TxnFatalError) Is(target error) bool { return target == ErrTxnFatal }
+// Is matches ErrTxnFatal and the sentinel of its class (ClassOf):
+// ErrClassApplicationRecoverable when fenced, ErrClassInvalidConfiguration
+// for authorization or version trouble, else ErrClassFatal.
+func (e *TxnFatalError) Is(target error) bool {
+	return target == ErrTxnFatal || target == fatalClass(e.Err).Sentinel()
+}
 
 // Unwrap returns the cause.
 func (e *TxnFatalError) Unwrap() error { return e.Err }
@@ -148,7 +157,7 @@ func (t *TxnManager) settleOffsets(err error) error {
 	if errors.Is(err, ErrTxnFatal) || errors.Is(err, ErrTxnAbortable) {
 		return t.settle(err)
 	}
-	ae := &TxnAbortableError{Err: err}
+	ae := &TxnAbortableError{Err: unclassed(err)}
 	t.toAbortable(ae)
 	return ae
 }
@@ -184,12 +193,12 @@ func (t *TxnManager) markStarted() {
 	t.mu.Unlock()
 }
 
-func (t *TxnManager) acquire(ctx context.Context) error {
+func (t *TxnManager) acquire(ctx context.Context, op string) error {
 	select {
 	case t.op <- struct{}{}:
 		return nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return &TxnRetriableError{Op: op, What: "waiting for another transactional call to finish", Err: ctx.Err()}
 	}
 }
 

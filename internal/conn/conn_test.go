@@ -26,7 +26,7 @@ func TestDialNegotiatesVersions(t *testing.T) {
 		meta    int16
 	}{
 		// Latest kfake speaks more than we do: our maxima win.
-		{"latest", nil, 12, 12},
+		{"latest", nil, 12, 13},
 		// Kafka 3.5 speaks Produce v9, Metadata v12 and only ApiVersions
 		// v3, so the handshake also goes through the downgrade path.
 		{"kafka-3.5", []kfake.Opt{kfake.MaxVersions(kversion.V3_5_0())}, 9, 12},

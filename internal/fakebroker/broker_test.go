@@ -86,7 +86,7 @@ func TestOurConnNegotiates(t *testing.T) {
 	assert.Equal(t, int16(8), v)
 	v, err = c.Version(protocol.KeyMetadata)
 	require.NoError(t, err)
-	assert.Equal(t, int16(12), v)
+	assert.Equal(t, int16(13), v)
 	_, err = c.Version(protocol.KeyFindCoordinator)
 	var nv *protocol.NoVersionError
 	assert.ErrorAs(t, err, &nv, "an API capped below its minimum is not advertised")
