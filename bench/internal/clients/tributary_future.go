@@ -17,9 +17,10 @@ import "github.com/tributary-go/tributary/producer"
 // Latency is "Send to the future resolving", so a sampled record's
 // future cannot wait in the window: Get of the window's oldest runs long
 // after it resolved. Sampled futures go to a separate FIFO instead, whose
-// head is polled without blocking (Future.Done) on every push: the sample
-// is taken within one Send of the future resolving, and at worst as late
-// as the sampled future ahead of it when two resolve out of order.
+// head is polled without blocking (Future.Done) whenever another sampled
+// record is sent: the sample is taken within Tracker's sampling interval
+// (a few records to a few dozen) of the future resolving, and at worst as
+// late as the sampled future ahead of it when two resolve out of order.
 
 const (
 	// futureWindowRecords is the futures outstanding across all sending
@@ -45,8 +46,8 @@ type sampledFuture struct {
 
 // push adds f, first resolving the oldest future when the window is full.
 func (w *futureWindow) push(t *tributaryClient, f *producer.Future, slot int32) {
-	w.pollSampled(t)
 	if slot >= 0 {
+		w.pollSampled(t)
 		w.sampled = append(w.sampled, sampledFuture{f, slot})
 		return
 	}
