@@ -14,6 +14,9 @@ func TestNoAllocs(t *testing.T) {
 	adaptive.UpdateLoad(topic.Name, topic.Available, sizes)
 	uniform := NewDefault(16384, Adaptive(false))
 	rr := NewRoundRobin()
+	bound := uniform.BindTopic(topic.Name)
+	boundAdaptive := adaptive.BindTopic(topic.Name)
+	boundRR := rr.(TopicBinder).BindTopic(topic.Name)
 
 	tests := []struct {
 		name string
@@ -33,6 +36,16 @@ func TestNoAllocs(t *testing.T) {
 		{"OnAppend unknown topic", func() { uniform.OnAppend("unknown", 0, 100, true) }},
 		{"UpdateLoad unchanged", func() { adaptive.UpdateLoad(topic.Name, topic.Available, sizes) }},
 		{"round robin", func() { rr.Partition(topic, key, nil) }},
+		{"bound Partition+OnAppend", func() {
+			p := bound.Partition(topic, nil, nil)
+			bound.OnAppend(p, 100, true)
+		}},
+		{"bound keyed Partition", func() { bound.Partition(topic, key, nil) }},
+		{"bound, switch every record, adaptive", func() {
+			p := boundAdaptive.Partition(topic, nil, nil)
+			boundAdaptive.OnAppend(p, 100, true)
+		}},
+		{"bound round robin", func() { boundRR.Partition(topic, key, nil) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

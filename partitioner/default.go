@@ -89,3 +89,31 @@ func (d *Default) UpdateLoad(topic string, partitions []int32, queueSizes []int)
 		ts.load.Store(ls)
 	}
 }
+
+// BindTopic returns the partitioner's view of topic: its Partition and
+// OnAppend are d.Partition and d.OnAppend for topic without looking the
+// topic's state up by name. It creates the topic's state if needed. It is
+// safe for concurrent use.
+func (d *Default) BindTopic(topic string) BoundTopic {
+	return &defaultTopic{d: d, ts: d.topics.loadOrCreate(topic)}
+}
+
+// defaultTopic is a [Default] bound to one topic's state.
+type defaultTopic struct {
+	d  *Default
+	ts *topicState
+}
+
+func (b *defaultTopic) Partition(topic Topic, key, _ []byte) int32 {
+	if topic.NumPartitions < 1 {
+		return -1
+	}
+	if key != nil && !b.d.cfg.ignoreKeys {
+		return KeyPartition(key, topic.NumPartitions)
+	}
+	return b.d.stickyPartition(b.ts, &topic)
+}
+
+func (b *defaultTopic) OnAppend(partition int32, bytes int, batchFull bool) {
+	b.d.count(b.ts, partition, bytes, batchFull)
+}

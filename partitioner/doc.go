@@ -8,7 +8,10 @@
 // [Partitioner.Partition] with a [Topic] built from its metadata, appends the
 // record to the accumulator, then reports the append through
 // [AppendObserver.OnAppend]. The accumulator, when it checks which batches
-// are ready, reports queue depths through [LoadObserver.UpdateLoad]. The
+// are ready, reports queue depths through [LoadObserver.UpdateLoad]. A
+// partitioner with per-topic state may also implement [TopicBinder]: the
+// producer then binds each topic once and calls the [BoundTopic] on every
+// record, so the topic's state is not looked up by name per record. The
 // package imports nothing else of this module: callers pass plain data.
 //
 // # Partitioners

@@ -55,6 +55,29 @@ type LoadObserver interface {
 	UpdateLoad(topic string, partitions []int32, queueSizes []int)
 }
 
+// TopicBinder is a partitioner with per-topic state that can hand out a
+// view bound to one topic. A producer binds each topic it sends to once and
+// then calls the bound view on every record, so the partitioner finds the
+// topic's state once per topic instead of by name twice per record
+// (Partition and OnAppend). The bound view behaves exactly as the
+// partitioner's own methods do for that topic.
+//
+// BindTopic may allocate; it is safe for concurrent use and does not block.
+type TopicBinder interface {
+	BindTopic(topic string) BoundTopic
+}
+
+// BoundTopic is a partitioner's view of one topic, from
+// [TopicBinder.BindTopic]. Partition is [Partitioner.Partition] for that
+// topic (topic.Name must be the bound name); OnAppend is
+// [AppendObserver.OnAppend] for it (a no-op for partitioners that do not
+// observe appends). Both are safe for concurrent use, do not block and do
+// not allocate.
+type BoundTopic interface {
+	Partition(topic Topic, key, value []byte) int32
+	OnAppend(partition int32, bytes int, batchFull bool)
+}
+
 // Func adapts an ordinary function to the [Partitioner] interface. The
 // function must itself be safe for concurrent use and must not block.
 type Func func(topic Topic, key, value []byte) int32

@@ -11,6 +11,7 @@ import (
 	"github.com/tributary-go/tributary/internal/clock"
 	"github.com/tributary-go/tributary/internal/compress"
 	"github.com/tributary-go/tributary/internal/conn"
+	"github.com/tributary-go/tributary/internal/cowmap"
 	"github.com/tributary-go/tributary/internal/metrics"
 	"github.com/tributary-go/tributary/internal/telemetry"
 	"github.com/tributary-go/tributary/metadata"
@@ -42,6 +43,8 @@ type Producer struct {
 	met   *metrics.Registry   // counters behind Metrics; written by the sender and the facade
 
 	appendObs partitioner.AppendObserver // part's optional hook, or nil
+	topics    cowmap.Map[topicHandle]    // topic name → handle, one per topic sent to (topics.go)
+	futures   futureSource               // Send's Futures (future.go)
 	closed    atomic.Bool                // Send and PartitionsFor fail with ErrClosed
 	closing   atomic.Bool                // set by the first Close
 	closeDone chan struct{}              // closed when the first Close returns
@@ -213,7 +216,7 @@ func newProducer(c *config) (*Producer, error) {
 // (see the package documentation's Errors). Send is safe for concurrent use; rec and
 // its byte slices may be reused once it returns.
 func (p *Producer) Send(ctx context.Context, rec *Record) *Future {
-	f := newFuture()
+	f := p.futures.newFuture()
 	if err := p.send(ctx, rec, f, nil); err != nil {
 		topic, part := "", int32(-1)
 		if rec != nil {
@@ -245,7 +248,10 @@ func (p *Producer) SendCallback(ctx context.Context, rec *Record, cb Callback) {
 
 // send runs the Send pipeline: interceptors, metadata, size checks,
 // partitioner, append. On success the record is owned by the accumulator.
-func (p *Producer) send(ctx context.Context, rec *Record, f *Future, cb Callback) (err error) {
+// It uses no defer on the fast path: with this many returns Go would not
+// open-code it, and a heap-recorded defer costs more than the rest of the
+// bookkeeping here.
+func (p *Producer) send(ctx context.Context, rec *Record, f *Future, cb Callback) error {
 	if rec == nil {
 		return ErrNilRecord
 	}
@@ -257,47 +263,80 @@ func (p *Producer) send(ctx context.Context, rec *Record, f *Future, cb Callback
 			rec = r
 		}
 	}
-	defer func() {
-		if err != nil {
-			p.ackFailure(rec, err)
-		}
-	}()
+	var err error
+	if p.txn != nil {
+		err = p.sendTxn(ctx, rec, f, cb)
+	} else {
+		err = p.append(ctx, rec, f, cb)
+	}
+	if err != nil {
+		p.ackFailure(rec, err)
+	}
+	return err
+}
+
+// sendTxn appends a record of a transactional producer, holding the
+// transaction manager's send gate around it.
+func (p *Producer) sendTxn(ctx context.Context, rec *Record, f *Future, cb Callback) error {
 	if rec.Topic == "" {
 		return ErrNoTopic
 	}
-	if p.txn != nil {
-		if err := p.txn.AcquireSend(); err != nil {
-			return err
-		}
-		defer p.txn.ReleaseSend()
+	if err := p.txn.AcquireSend(); err != nil {
+		return err
 	}
+	defer p.txn.ReleaseSend()
+	return p.append(ctx, rec, f, cb)
+}
 
+// append resolves the record's topic and partition and appends it to the
+// accumulator.
+func (p *Producer) append(ctx context.Context, rec *Record, f *Future, cb Callback) error {
+	if rec.Topic == "" {
+		return ErrNoTopic
+	}
 	// Send reads no system clock on its fast path: timestamps come from the
 	// coarse clock, and the max.block.ms budget is measured only when
 	// something actually blocks (a metadata wait here, a buffer wait in
 	// Append).
-	topic, waited, err := p.topic(ctx, rec.Topic, p.cfg.maxBlock)
-	if err != nil {
-		return err
+	now := p.clock.Millis()
+	var (
+		v      *topicView
+		waited time.Duration
+	)
+	h := p.topics.Load(rec.Topic)
+	if h != nil {
+		v = h.current(p.meta, now)
+	}
+	if v == nil {
+		t, w, err := p.topic(ctx, rec.Topic, p.cfg.maxBlock)
+		if err != nil {
+			return err
+		}
+		if h == nil {
+			h = p.handle(rec.Topic)
+		}
+		v, waited = h.remember(p.meta, t, now), w
+		if w > 0 {
+			now = p.clock.Millis() // the record's timestamp is taken after the wait
+		}
 	}
 
 	var partition int32
 	if rec.UsePartition {
-		if rec.Partition < 0 || int(rec.Partition) >= len(topic.Partitions) {
-			return &PartitionError{Topic: rec.Topic, Partition: rec.Partition, NumPartitions: len(topic.Partitions)}
+		if rec.Partition < 0 || int(rec.Partition) >= v.pt.NumPartitions {
+			return &PartitionError{Topic: rec.Topic, Partition: rec.Partition, NumPartitions: v.pt.NumPartitions}
 		}
 		partition = rec.Partition
 	} else {
-		pt := partitioner.Topic{Name: topic.Name, NumPartitions: len(topic.Partitions), Available: topic.Available}
-		partition = p.part.Partition(pt, rec.Key, rec.Value)
-		if partition < 0 || int(partition) >= len(topic.Partitions) {
-			return &PartitionError{Topic: rec.Topic, Partition: partition, NumPartitions: len(topic.Partitions), FromPartitioner: true}
+		partition = p.partition(h, v, rec.Key, rec.Value)
+		if partition < 0 || int(partition) >= v.pt.NumPartitions {
+			return &PartitionError{Topic: rec.Topic, Partition: partition, NumPartitions: v.pt.NumPartitions, FromPartitioner: true}
 		}
 	}
 
-	ts := rec.Timestamp.UnixMilli()
-	if rec.Timestamp.IsZero() {
-		ts = p.clock.Millis()
+	ts := now
+	if !rec.Timestamp.IsZero() {
+		ts = rec.Timestamp.UnixMilli()
 	}
 	th := accumulator.Thunk{Timestamp: ts, KeySize: sizeOf(rec.Key), ValueSize: sizeOf(rec.Value)}
 	if f != nil {
@@ -317,9 +356,7 @@ func (p *Producer) send(ctx context.Context, rec *Record, f *Future, cb Callback
 		}
 		return err
 	}
-	if p.appendObs != nil {
-		p.appendObs.OnAppend(rec.Topic, partition, res.Size, res.BatchFull)
-	}
+	p.onAppend(h, partition, res.Size, res.BatchFull)
 	return nil
 }
 

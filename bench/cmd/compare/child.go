@@ -71,6 +71,7 @@ func measure(a childArgs, res *workload.Result) error {
 			return fmt.Errorf("warm-up produce: %w", err)
 		}
 	}
+	drain(c)
 	if !tr.Wait(60 * time.Second) {
 		return fmt.Errorf("warm-up: only %d of %d records acknowledged within 60s", tr.Acked(), workload.WarmupRecords)
 	}
@@ -143,6 +144,7 @@ func measure(a childArgs, res *workload.Result) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
+	drain(c)
 	acked := tr.Wait(120 * time.Second)
 	elapsed := time.Since(t0)
 	ru1 := rusage()
@@ -200,6 +202,14 @@ func measure(a childArgs, res *workload.Result) error {
 		return fmt.Errorf("close: %w", cerr)
 	}
 	return nil
+}
+
+// drain lets a client that holds outcomes back (clients.Drainer) report
+// them; it is part of the measured span, as waiting for acknowledgements is.
+func drain(c clients.Client) {
+	if d, ok := c.(clients.Drainer); ok {
+		d.Drain()
+	}
 }
 
 // keyPicker cycles pseudo-randomly through the scenario's keys without

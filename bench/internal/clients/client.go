@@ -54,6 +54,16 @@ type TopicProducer interface {
 	ProduceTopic(topic string, key, value []byte, slot int32) error
 }
 
+// Drainer is a client that holds outcomes back until asked (Tributary's
+// future variant keeps a window of futures per sending goroutine). The
+// harness calls Drain after the warm-up's and the measured run's last
+// Produce returned, from one goroutine, before it waits for the
+// outstanding acknowledgements; Drain blocks until the client reported
+// every outcome it held.
+type Drainer interface {
+	Drain()
+}
+
 // Diagnoser is a client that reports figures of its own (e.g. buffer pool
 // wait time) at the end of a run.
 type Diagnoser interface {

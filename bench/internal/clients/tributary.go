@@ -17,14 +17,15 @@ func init() {
 	register("tributary", "github.com/tributary-go/tributary", note, func(c Config) (Client, error) {
 		return startTributary(c, false)
 	})
-	register("tributary-future", "github.com/tributary-go/tributary", note+"; Send + Future, futures awaited in order by one goroutine", func(c Config) (Client, error) {
+	register("tributary-future", "github.com/tributary-go/tributary", note+"; Send + Future: each sending goroutine keeps a window of futures and Gets the oldest, in send order, when the window is full (the rest after the last Send)", func(c Config) (Client, error) {
 		return startTributary(c, true)
 	})
 }
 
 // tributaryClient drives Tributary through SendCallback (no allocation per
-// record) or, for the future variant, Send with one goroutine waiting on
-// the futures in order.
+// record) or, for the future variant, through Send and Future.Get as a
+// user keeping a bounded window of outstanding futures would (see
+// futureWindow).
 type tributaryClient struct {
 	p     *producer.Producer
 	tr    *workload.Tracker
@@ -34,16 +35,11 @@ type tributaryClient struct {
 	cbs   []producer.Callback // one per sample slot, made up front
 	ctx   context.Context
 
-	futures chan pendingFuture // future variant only
-	waiter  chan struct{}      // closed when the waiter returns
+	windows []futureWindow // future variant only: one per sender goroutine
+	oneMu   sync.Mutex     // guards windows[0] for ProduceTopic, which has no sender index
 
 	m0   producer.Metrics // at start, for the run's deltas in Extra
 	diag *poolSampler     // nil unless Config.Diag
-}
-
-type pendingFuture struct {
-	f    *producer.Future
-	slot int32
 }
 
 func startTributary(c Config, futures bool) (*tributaryClient, error) {
@@ -80,9 +76,11 @@ func startTributary(c Config, futures bool) (*tributaryClient, error) {
 		t.cbs[i] = func(_ producer.RecordMetadata, err error) { t.tr.Done(slot, err) }
 	}
 	if futures {
-		t.futures = make(chan pendingFuture, 64<<10)
-		t.waiter = make(chan struct{})
-		go t.wait()
+		t.windows = make([]futureWindow, s.Senders())
+		size := max(futureWindowRecords/s.Senders(), minFutureWindow)
+		for i := range t.windows {
+			t.windows[i].futs = make([]*producer.Future, size)
+		}
 	}
 	t.m0 = p.Metrics()
 	if c.Diag {
@@ -94,21 +92,37 @@ func startTributary(c Config, futures bool) (*tributaryClient, error) {
 func (t *tributaryClient) Produce(w int, key, value []byte, slot int32) error {
 	rec := &t.recs[w]
 	rec.Key, rec.Value = key, value
+	if t.windows != nil {
+		t.windows[w].push(t, t.p.Send(t.ctx, rec), slot)
+		return nil
+	}
 	t.send(rec, slot)
 	return nil
 }
 
 func (t *tributaryClient) ProduceTopic(topic string, key, value []byte, slot int32) error {
 	t.one.Topic, t.one.Key, t.one.Value = topic, key, value
+	if t.windows != nil {
+		t.oneMu.Lock()
+		t.windows[0].push(t, t.p.Send(t.ctx, &t.one), slot)
+		t.windows[0].drain(t)
+		t.oneMu.Unlock()
+		return nil
+	}
 	t.send(&t.one, slot)
 	return nil
 }
 
-func (t *tributaryClient) send(rec *producer.Record, slot int32) {
-	if t.futures != nil {
-		t.futures <- pendingFuture{t.p.Send(t.ctx, rec), slot}
-		return
+// Drain waits for the outcome of every future still in a window (the
+// future variant; the callback variant has nothing to wait for). The
+// harness calls it once the sending goroutines have returned.
+func (t *tributaryClient) Drain() {
+	for i := range t.windows {
+		t.windows[i].drain(t)
 	}
+}
+
+func (t *tributaryClient) send(rec *producer.Record, slot int32) {
 	cb := t.plain
 	if slot >= 0 {
 		cb = t.cbs[slot]
@@ -134,16 +148,6 @@ func (t *tributaryClient) Extra() map[string]float64 {
 	return out
 }
 
-// wait resolves futures in send order, as a caller keeping a window of
-// futures would.
-func (t *tributaryClient) wait() {
-	defer close(t.waiter)
-	for pf := range t.futures {
-		_, err := pf.f.Get(t.ctx)
-		t.tr.Done(pf.slot, err)
-	}
-}
-
 func (t *tributaryClient) Close() error {
 	if t.diag != nil {
 		t.diag.stop(nil)
@@ -151,10 +155,7 @@ func (t *tributaryClient) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err := t.p.Close(ctx)
-	if t.futures != nil {
-		close(t.futures)
-		<-t.waiter
-	}
+	t.Drain() // nothing left after a run; after a failed one, Close resolved every future
 	if err != nil {
 		return fmt.Errorf("tributary: close: %w", err)
 	}

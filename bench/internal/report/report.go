@@ -116,7 +116,7 @@ func (r *Report) Markdown() string {
 	w("- Latency: time from handing the record to the client to its acknowledgement callback, sampled (every record up to 32k samples, else evenly spaced).\n")
 	w("- Driver floor: the `null` client runs the driver's per-record closure and nothing else (it acknowledges each record at once); its CPU per record is measured in every scenario and subtracted from every client's (\"net CPU\"). Ratios to franz-go use net CPU.\n")
 	w("- Batches and requests: counted by the sink over the whole run (warm-up included): Produce requests, and the partition batches they carried; records per batch = records the sink counted / batches.\n")
-	w("- `tributary-future` is Tributary through `Send` + `Future.Get` (one goroutine awaiting the futures in send order, a window of up to 65,536), next to `tributary` through `SendCallback`.\n")
+	w("- `tributary-future` is Tributary through `Send` + `Future.Get` (each sending goroutine keeps a window of futures, 65,536 in all, and Gets the oldest in send order when it is full, the rest after its last Send), next to `tributary` through `SendCallback`.\n")
 	w("- The machine is shared: absolute figures are noisy; compare within a table.\n\n")
 
 	w("## Clients\n\n| client | version | how the settings were mapped |\n|---|---|---|\n")

@@ -1,0 +1,94 @@
+package producer
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestFutureSlabsConcurrentSend: goroutines sending at once draw Futures
+// from the producer's shared slabs (futureSource). Every Future is a slot
+// of its own (no two Sends get the same one), and each keeps its own
+// record's outcome: after Close, Gets from several goroutines find every
+// record's partition and an offset that no other record of the partition
+// has, and each partition's offsets are 0..n-1. Run with -race.
+func TestFutureSlabsConcurrentSend(t *testing.T) {
+	checkNoLeaks(t)
+	const topic, partitions, senders, perSender = "future-slabs", 3, 8, 3 * futureSlabSize
+	c := newCluster(t, 1, partitions, topic)
+	p := startProducer(t, c, WithLinger(time.Millisecond), WithBatchSize(2<<10))
+	ctx := context.Background()
+
+	futs := make([][]*Future, senders)
+	var wg sync.WaitGroup
+	for s := range senders {
+		futs[s] = make([]*Future, perSender)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range perSender {
+				rec := &Record{Topic: topic, Partition: int32(i % partitions), UsePartition: true, Value: fmt.Appendf(nil, "%d-%d", s, i)}
+				futs[s][i] = p.Send(ctx, rec)
+			}
+		}()
+	}
+	wg.Wait()
+	require.NoError(t, p.Close(ctx))
+
+	distinct := make(map[*Future]bool)
+	for s := range senders {
+		for _, f := range futs[s] {
+			require.False(t, distinct[f], "a Future handed out twice")
+			distinct[f] = true
+		}
+	}
+
+	type key struct {
+		part   int32
+		offset int64
+	}
+	var mu sync.Mutex
+	owner := make(map[key]string)
+	for s := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i, f := range futs[s] {
+				md, err := f.Get(ctx)
+				if !assert.NoError(t, err, "sender %d record %d", s, i) {
+					return
+				}
+				assert.Equal(t, int32(i%partitions), md.Partition, "sender %d record %d", s, i)
+				assert.Equal(t, len(fmt.Sprintf("%d-%d", s, i)), md.SerializedValueSize)
+				// A second Get, from another goroutine's view, agrees.
+				md2, err := futs[s][i].Get(ctx)
+				assert.NoError(t, err)
+				assert.Equal(t, md, md2)
+				mu.Lock()
+				k := key{md.Partition, md.Offset}
+				if prev, dup := owner[k]; dup {
+					t.Errorf("records %s and %d-%d both got partition %d offset %d", prev, s, i, k.part, k.offset)
+				}
+				owner[k] = fmt.Sprintf("%d-%d", s, i)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	perPartition := senders * perSender / partitions
+	for part := range int32(partitions) {
+		for off := range int64(perPartition) {
+			assert.Contains(t, owner, key{part, off}, "partition %d offset %d", part, off)
+		}
+	}
+	// The records themselves, read back by an independent client, match
+	// what the Futures said.
+	for _, r := range consumeAll(t, c, topic, senders*perSender) {
+		assert.Equal(t, string(r.Value), owner[key{r.Partition, r.Offset}], "partition %d offset %d", r.Partition, r.Offset)
+	}
+}
