@@ -348,11 +348,8 @@ func (s *Sender) sendReady(now time.Time) (time.Duration, <-chan struct{}) {
 			// A running dial wakes the loop when it ends (ConnReady);
 			// otherwise the node is backing off after a failed dial,
 			// which may mean stale metadata (the broker moved, or the
-			// whole cluster did: re-bootstrap), so ask for a refresh as
-			// Java's DefaultMetadataUpdater.handleServerDisconnect does.
-			if retryIn > 0 {
-				s.meta.RequestUpdate()
-			}
+			// whole cluster did: re-bootstrap): noteUnreachable asks for
+			// a refresh, as Java's handleServerDisconnect does.
 			wait = sooner(wait, retryIn)
 			s.noteUnreachable(n, now, retryIn)
 			continue
