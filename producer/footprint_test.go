@@ -12,16 +12,18 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The goroutines a producer keeps at rest (issue 18): three fixed ones (the
-// sender loop, the metadata refresher and the coarse clock) plus one per
+// The goroutines a producer keeps at rest (issue 18): four fixed ones (the
+// sender loop, the metadata refresher, the coarse clock and the KIP-714
+// telemetry reporter, parked without a timer when no broker lists the
+// telemetry APIs) plus one per
 // open broker connection, its reader; a connection's writer runs only
 // while it has something to write. A producer opens at most two
 // connections per broker (one for Produce requests, one for everything
-// else, internal/conn's Purpose), so it keeps at most 3 + 2 × brokers.
+// else, internal/conn's Purpose), so it keeps at most 4 + 2 × brokers.
 
 // fixedGoroutines is the number of a producer's goroutines that do not
 // depend on how many brokers it talks to.
-const fixedGoroutines = 3
+const fixedGoroutines = 4
 
 // footprint classifies the library's live goroutines that were not in
 // before: readers are connection readers, writers connection writers,
