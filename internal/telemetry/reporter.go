@@ -330,6 +330,7 @@ func (r *Reporter) terminate() {
 func (r *Reporter) fetchSubscription(old *subscription) bool {
 	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.RequestTimeout)
 	defer cancel()
+	started := r.clock.Now() // the interval counts from the check's start
 	b, err := r.cfg.Conn(ctx)
 	if err != nil {
 		r.retryLater("connecting for GetTelemetrySubscriptions", err)
@@ -344,7 +345,7 @@ func (r *Reporter) fetchSubscription(old *subscription) bool {
 		// well as the interval: an idle producer is not woken, and its
 		// connections are left to close after connections.max.idle.ms.
 		r.failures = 0
-		r.next = r.clock.Now().Add(DefaultPushInterval)
+		r.next = started.Add(DefaultPushInterval)
 		r.awaitDial()
 		r.log.Debug("telemetry: broker does not support client telemetry; asking again after the next connection", "err", err, "not before", DefaultPushInterval)
 		return true
