@@ -263,7 +263,7 @@ func TestKafkaToxiBlackHole(t *testing.T) {
 	}.run(t, "black hole 15s")
 	requireAllAcked(t, o)
 	addr := o.c.Addr(o.node)
-	if lines := o.log.mentions("connection failed", addr, "did not answer"); len(lines) == 0 {
+	if lines := o.log.mentions("broker stopped answering", addr, "did not answer"); len(lines) == 0 {
 		t.Errorf("the log never said that broker %d (%s) did not answer within request.timeout.ms", o.node, addr)
 	}
 }
@@ -525,7 +525,7 @@ func TestKafkaToxiBlackHoleExpires(t *testing.T) {
 		delivery, res.records, len(res.acked), failed, affected, minFail.Round(time.Millisecond), maxFail.Round(time.Millisecond),
 		v.lost, v.duplicated, v.reordered, v.misplaced, v.consumed, firstAck.Round(time.Millisecond),
 		closeWithin, closeTook.Round(time.Millisecond), closeErr, time.Since(began).Round(time.Second))
-	if lines := lb.mentions("connection failed", c.Addr(node), "did not answer"); len(lines) == 0 {
+	if lines := lb.mentions("broker stopped answering", c.Addr(node), "did not answer"); len(lines) == 0 {
 		t.Errorf("the log never said that broker %d (%s) did not answer within request.timeout.ms", node, c.Addr(node))
 	}
 }

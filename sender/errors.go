@@ -153,15 +153,28 @@ func (e *UnreachableError) Unwrap() error { return e.Err }
 // batch expired while a request carrying it to broker Node was still
 // unanswered (sent at Sent, Waited before it expired). The records may or
 // may not have been written.
+//
+// Previous is the error the batch's previous attempt got, if it was
+// retried (e.g. NOT_ENOUGH_REPLICAS): the reason it was still unsent at
+// its delivery timeout, which errors.Is and errors.As reach through
+// Unwrap.
 type InFlightError struct {
-	Node   int32
-	Sent   time.Time
-	Waited time.Duration
+	Node     int32
+	Sent     time.Time
+	Waited   time.Duration
+	Previous error
 }
 
 func (e *InFlightError) Error() string {
-	return fmt.Sprintf("sender: the request to broker %d was not answered within %v; the records may or may not have been written", e.Node, e.Waited.Round(time.Millisecond))
+	msg := fmt.Sprintf("sender: the request to broker %d was not answered within %v; the records may or may not have been written", e.Node, e.Waited.Round(time.Millisecond))
+	if e.Previous != nil {
+		msg += " (the previous attempt failed: " + e.Previous.Error() + ")"
+	}
+	return msg
 }
+
+// Unwrap returns the previous attempt's error, nil when there was none.
+func (e *InFlightError) Unwrap() error { return e.Previous }
 
 // QueuedError is the cause carried by a DeliveryTimeoutError when the
 // batch expired unsent, queued behind Requests requests to its leader

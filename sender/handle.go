@@ -326,7 +326,7 @@ func (s *Sender) expireInFlight(now time.Time) time.Duration {
 			b.Expired, b.MaybeWritten = true, true
 			s.acc.Pin(b)
 			s.fail(b, &DeliveryTimeoutError{Topic: b.Topic, Partition: b.Partition, Timeout: s.cfg.DeliveryTimeout, Records: b.NumRecords(),
-				Last: &InFlightError{Node: r.node, Sent: r.sent, Waited: now.Sub(r.sent)}})
+				Last: &InFlightError{Node: r.node, Sent: r.sent, Waited: now.Sub(r.sent), Previous: b.LastErr}})
 		}
 	}
 	return next
