@@ -47,17 +47,23 @@ const (
 	ClassRetriable = sender.ClassRetriable
 	// ClassAbortable (TransactionAbortableException): the transaction
 	// cannot commit (a record failed, the coordinator answered
-	// TRANSACTION_ABORTABLE, UNKNOWN_PRODUCER_ID, a group member was
-	// fenced, offsets could not be added, …). Call AbortTransaction, then
-	// begin a new transaction and redo its work; the producer stays usable.
+	// TRANSACTION_ABORTABLE or UNKNOWN_PRODUCER_ID, offsets could not be
+	// added, …). Call AbortTransaction, then begin a new transaction and
+	// redo its work; the producer stays usable. An abortable transaction
+	// whose cause is application-recoverable or invalid configuration is
+	// classed by its cause (as Java 4.x classes by the exception's type):
+	// AbortTransaction still works, but redoing the transaction would fail
+	// the same way.
 	ClassAbortable = sender.ClassAbortable
 	// ClassApplicationRecoverable (ApplicationRecoverableException):
 	// another producer with the same transactional.id took over
-	// (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH from a coordinator,
-	// INVALID_PRODUCER_ID_MAPPING). This producer can never write again:
-	// close it and let the application recover (give up the partitions,
-	// rebalance, restore from the last committed state) before it creates
-	// a new producer.
+	// (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH from a coordinator), the
+	// coordinator lost the producer id (INVALID_PRODUCER_ID_MAPPING), or
+	// the consumer group moved on without this member (UNKNOWN_MEMBER_ID,
+	// ILLEGAL_GENERATION, FENCED_INSTANCE_ID from TxnOffsetCommit). Close
+	// the producer and let the application recover (give up the
+	// partitions, rejoin the group, restore from the last committed
+	// state) before it creates a new producer.
 	ClassApplicationRecoverable = sender.ClassApplicationRecoverable
 	// ClassInvalidConfiguration (InvalidConfigurationException): the
 	// producer is set up wrongly for this cluster: a transactional.id,

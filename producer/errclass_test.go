@@ -71,33 +71,39 @@ var classCases = func() []classCase {
 	add(kmsg.InitProducerID, ClassFatal, txnState, unknownPID, abortable, unknown)
 
 	add(kmsg.AddPartitionsToTxn, ClassRetriable, retriableCodes...)
-	add(kmsg.AddPartitionsToTxn, ClassAbortable, abortable, unknownPID, kerr.TopicAuthorizationFailed.Code, unknown)
-	add(kmsg.AddPartitionsToTxn, ClassApplicationRecoverable, fenced, epoch)
-	add(kmsg.AddPartitionsToTxn, ClassInvalidConfiguration, txnIDAuth)
+	add(kmsg.AddPartitionsToTxn, ClassAbortable, abortable, unknownPID, unknown)
+	// The transaction is abortable, but the cause's Java 4.x type decides
+	// the class (InvalidPidMappingException is application-recoverable,
+	// TopicAuthorizationException invalid configuration).
+	add(kmsg.AddPartitionsToTxn, ClassApplicationRecoverable, fenced, epoch, pidMapping)
+	add(kmsg.AddPartitionsToTxn, ClassInvalidConfiguration, txnIDAuth, kerr.TopicAuthorizationFailed.Code)
 	add(kmsg.AddPartitionsToTxn, ClassFatal, txnState)
 
-	add(kmsg.Produce, ClassAbortable, kerr.TopicAuthorizationFailed.Code, epoch, abortable, kerr.InvalidRecord.Code)
+	add(kmsg.Produce, ClassAbortable, epoch, abortable, kerr.InvalidRecord.Code)
 	add(kmsg.Produce, ClassApplicationRecoverable, fenced)
-	add(kmsg.Produce, ClassInvalidConfiguration, txnIDAuth, clusterAuth)
+	add(kmsg.Produce, ClassInvalidConfiguration, txnIDAuth, clusterAuth, kerr.TopicAuthorizationFailed.Code)
 
 	// SendOffsetsToTransaction that runs out of time leaves the offsets
 	// in doubt, so the transaction must be aborted.
 	add(kmsg.AddOffsetsToTxn, ClassAbortable, retriableCodes...)
-	add(kmsg.AddOffsetsToTxn, ClassAbortable, abortable, unknownPID, pidMapping, kerr.GroupAuthorizationFailed.Code)
-	add(kmsg.AddOffsetsToTxn, ClassApplicationRecoverable, fenced, epoch)
-	add(kmsg.AddOffsetsToTxn, ClassInvalidConfiguration, txnIDAuth)
+	add(kmsg.AddOffsetsToTxn, ClassAbortable, abortable, unknownPID)
+	add(kmsg.AddOffsetsToTxn, ClassApplicationRecoverable, fenced, epoch, pidMapping)
+	add(kmsg.AddOffsetsToTxn, ClassInvalidConfiguration, txnIDAuth, kerr.GroupAuthorizationFailed.Code)
 	add(kmsg.AddOffsetsToTxn, ClassFatal, txnState, unknown)
 
 	add(kmsg.TxnOffsetCommit, ClassAbortable, kerr.CoordinatorLoadInProgress.Code, kerr.NotCoordinator.Code)
-	add(kmsg.TxnOffsetCommit, ClassAbortable, kerr.GroupAuthorizationFailed.Code, kerr.UnknownMemberID.Code,
-		kerr.IllegalGeneration.Code, kerr.FencedInstanceID.Code, abortable, unknownPID)
-	add(kmsg.TxnOffsetCommit, ClassApplicationRecoverable, fenced, epoch)
-	add(kmsg.TxnOffsetCommit, ClassInvalidConfiguration, txnIDAuth, kerr.UnsupportedForMessageFormat.Code)
+	add(kmsg.TxnOffsetCommit, ClassAbortable, abortable, unknownPID)
+	// The consumer group's member errors are ApplicationRecoverableExceptions
+	// in Java 4.x: the application must rejoin the group.
+	add(kmsg.TxnOffsetCommit, ClassApplicationRecoverable, fenced, epoch, kerr.UnknownMemberID.Code,
+		kerr.IllegalGeneration.Code, kerr.FencedInstanceID.Code)
+	add(kmsg.TxnOffsetCommit, ClassInvalidConfiguration, txnIDAuth, kerr.UnsupportedForMessageFormat.Code,
+		kerr.GroupAuthorizationFailed.Code)
 	add(kmsg.TxnOffsetCommit, ClassFatal, unknown)
 
 	add(kmsg.EndTxn, ClassRetriable, retriableCodes...)
-	add(kmsg.EndTxn, ClassAbortable, abortable, unknownPID, pidMapping)
-	add(kmsg.EndTxn, ClassApplicationRecoverable, fenced, epoch)
+	add(kmsg.EndTxn, ClassAbortable, abortable, unknownPID)
+	add(kmsg.EndTxn, ClassApplicationRecoverable, fenced, epoch, pidMapping)
 	add(kmsg.EndTxn, ClassInvalidConfiguration, txnIDAuth, clusterAuth)
 	add(kmsg.EndTxn, ClassFatal, txnState, unknown)
 	return cs
@@ -195,8 +201,16 @@ func runClassCase(t *testing.T, g txnGeneration, tc classCase) {
 		h.Remove()
 		require.NoError(t, p.CommitTransaction(txnCtx(t)), "the same call resumes the commit")
 		assert.Equal(t, TxnStateReady, p.TransactionState())
-	case tc.want == ClassAbortable:
+	case errors.Is(err, ErrTransactionAbortable):
+		// An abortable transaction, whatever the class says the
+		// application must do next: the abort itself works.
 		assert.Equal(t, TxnStateAbortableError, p.TransactionState())
+		if tc.want != ClassAbortable {
+			require.NoError(t, p.AbortTransaction(txnCtx(t)), "the transaction can still be aborted")
+			assert.Equal(t, TxnStateReady, p.TransactionState())
+		}
+	case tc.want == ClassAbortable:
+		t.Errorf("an abortable class without an abortable transaction: %v", err)
 	case tc.want == ClassApplicationRecoverable || tc.key != kmsg.FindCoordinator && tc.want == ClassInvalidConfiguration ||
 		tc.want == ClassFatal && tc.key != kmsg.FindCoordinator:
 		assert.Equal(t, TxnStateFatalError, p.TransactionState())
@@ -231,7 +245,10 @@ func TestClassOf(t *testing.T) {
 		{"nil", nil, ClassNone, false},
 		{"retriable call", deadline, ClassRetriable, true},
 		{"retriable call wrapped", fmt.Errorf("ctx: %w", deadline), ClassRetriable, true},
-		{"abortable", &TxnAbortableError{Err: protocol.ErrTopicAuthorizationFailed}, ClassAbortable, true},
+		{"abortable", &TxnAbortableError{Err: protocol.ErrInvalidRecord}, ClassAbortable, true},
+		{"abortable, topic not authorized", &TxnAbortableError{Err: protocol.ErrTopicAuthorizationFailed}, ClassInvalidConfiguration, true},
+		{"abortable, id mapping lost", &TxnAbortableError{Err: protocol.ErrInvalidProducerIDMapping}, ClassApplicationRecoverable, true},
+		{"abortable, member fenced", &TxnAbortableError{Err: fmt.Errorf("commit: %w", protocol.ErrFencedInstanceID)}, ClassApplicationRecoverable, true},
 		{"abortable over a timeout", &TxnAbortableError{Err: fmt.Errorf("x: %w", context.DeadlineExceeded)}, ClassAbortable, true},
 		{"fenced", &TxnFatalError{Err: protocol.ErrProducerFenced}, ClassApplicationRecoverable, true},
 		{"fenced explained", &TxnFatalError{Err: fmt.Errorf("open too long: %w", protocol.ErrProducerFenced)}, ClassApplicationRecoverable, true},

@@ -8,11 +8,19 @@ package sender
 // and recover at the application level, e.g. rebalance or restore),
 // InvalidConfigurationException (fix the configuration, ACLs or broker)
 // and everything else, fatal (close the producer). Here the class follows
-// from the error types the state machine already uses: a *TxnAbortableError
-// is abortable whatever its cause, a *TxnFatalError is classed by its cause
-// (fencing is application-recoverable, authorization and version trouble
-// is invalid configuration, the rest fatal), and a call that ran out of
-// time on retriable answers returns a *TxnRetriableError.
+// from the error types the state machine already uses and from the cause,
+// as Java 4.x classes an error by its exception type
+// (org.apache.kafka.common.errors: InvalidPidMappingException,
+// ProducerFencedException, UnknownMemberIdException, … extend
+// ApplicationRecoverableException; every AuthorizationException extends
+// InvalidConfigurationException): a *TxnAbortableError is abortable unless
+// its cause is application-recoverable or invalid configuration (the
+// transaction can still be aborted, but running it again would fail the
+// same way: the application must recover, or the ACLs be fixed), a
+// *TxnFatalError is classed by its cause (fencing is
+// application-recoverable, authorization and version trouble is invalid
+// configuration, the rest fatal), and a call that ran out of time on
+// retriable answers returns a *TxnRetriableError.
 //
 // The class sentinels are matched with errors.Is by the typed errors
 // themselves, so only the outermost classed error of a chain decides; ClassOf
@@ -138,7 +146,7 @@ func ClassOf(err error) ErrorClass {
 		case *TxnFatalError:
 			return fatalClass(x.Err)
 		case *TxnAbortableError:
-			return ClassAbortable
+			return abortableClass(x.Err)
 		case *TxnRetriableError:
 			if !x.settled {
 				return ClassRetriable
@@ -157,7 +165,7 @@ func ClassOf(err error) ErrorClass {
 	case errors.As(err, &fe):
 		return fatalClass(fe.Err)
 	case errors.As(err, &ae):
-		return ClassAbortable
+		return abortableClass(ae.Err)
 	case errors.As(err, &se), errors.Is(err, ErrTxnNoGroup), errors.Is(err, ErrTxnClosed):
 		return ClassFatal
 	}
@@ -174,9 +182,25 @@ func fatalClass(cause error) ErrorClass {
 	return ClassFatal
 }
 
+// abortableClass classes the cause of a *TxnAbortableError: abortable,
+// unless the cause's own class says that aborting and running the
+// transaction again cannot help (Java 4.x throws the cause, whose type
+// decides: INVALID_PRODUCER_ID_MAPPING from EndTxn, AddPartitionsToTxn or
+// AddOffsetsToTxn is an InvalidPidMappingException, an
+// ApplicationRecoverableException; a topic or group authorization failure
+// is an InvalidConfigurationException).
+func abortableClass(cause error) ErrorClass {
+	switch c := causeClass(cause); c {
+	case ClassApplicationRecoverable, ClassInvalidConfiguration:
+		return c
+	}
+	return ClassAbortable
+}
+
 // causeClass classes a raw cause, after the Java 4.x exception types:
-// ProducerFencedException and InvalidPidMappingException are
-// ApplicationRecoverableExceptions;
+// ProducerFencedException, InvalidPidMappingException and the consumer
+// group's UnknownMemberIdException, IllegalGenerationException and
+// FencedInstanceIdException are ApplicationRecoverableExceptions;
 // authorization, authentication, unsupported versions and invalid
 // settings need the configuration fixed; TransactionAbortableException is
 // abortable; RetriableException (and a timeout) retriable.
@@ -184,7 +208,9 @@ func causeClass(err error) ErrorClass {
 	var nv *protocol.NoVersionError
 	var ke *protocol.Error
 	switch {
-	case errors.Is(err, protocol.ErrProducerFenced), errors.Is(err, protocol.ErrInvalidProducerIDMapping):
+	case errors.Is(err, protocol.ErrProducerFenced), errors.Is(err, protocol.ErrInvalidProducerIDMapping),
+		errors.Is(err, protocol.ErrUnknownMemberID), errors.Is(err, protocol.ErrIllegalGeneration),
+		errors.Is(err, protocol.ErrFencedInstanceID):
 		return ClassApplicationRecoverable
 	case errors.Is(err, protocol.ErrTransactionalIDAuthorizationFailed), errors.Is(err, protocol.ErrClusterAuthorizationFailed),
 		errors.Is(err, protocol.ErrTopicAuthorizationFailed), errors.Is(err, protocol.ErrGroupAuthorizationFailed),

@@ -74,9 +74,12 @@ func (e *TxnAbortableError) Error() string {
 	return "sender: transaction must be aborted: " + e.Err.Error()
 }
 
-// Is matches ErrTxnAbortable and ErrClassAbortable.
+// Is matches ErrTxnAbortable and the sentinel of its class (ClassOf):
+// ErrClassAbortable, or ErrClassApplicationRecoverable or
+// ErrClassInvalidConfiguration when the cause says running the transaction
+// again cannot help.
 func (e *TxnAbortableError) Is(target error) bool {
-	return target == ErrTxnAbortable || target == ErrClassAbortable
+	return target == ErrTxnAbortable || target == abortableClass(e.Err).Sentinel()
 }
 
 // Unwrap returns the cause.
