@@ -24,8 +24,8 @@ import (
 // moves the ones that expect a response to inflight (still under mu, and
 // before their bytes can reach the broker, so the reader always finds
 // them), encodes them into one reused buffer (large Produce batches are
-// referenced rather than copied, io.go) and writes it in one call; when queue is empty and everything is written it clears writing
-// and exits, under the same lock hold in which it found queue empty, so a
+// referenced rather than copied, io.go) and writes it in one call; when
+// queue is empty and everything is written it clears writing and exits, under the same lock hold in which it found queue empty, so a
 // Send either sees it running or starts the next one. At most one writer
 // runs at a time and each hands the writer-owned state (wbuf, nextCorr,
 // unacked) to the next through mu. An idle connection therefore costs one
@@ -123,13 +123,14 @@ type Conn struct {
 	dead       chan struct{} // closed by kill
 	readerDone chan struct{} // closed when the reader goroutine returns
 
-	// writtenTo is the correlation id after the last one whose request
-	// the writer has finished writing (the kernel has every byte): guarded
-	// by mu, set by the writer after each write. The reader completes no
-	// call at or past it (awaitWritten), so spliced batch bytes are never
-	// released while a write may still read them.
-	writtenTo int32
-	wrote     sync.Cond // uses mu; signalled when writtenTo moves or the conn dies
+	// lending is set while a write reads bytes that a request borrows from
+	// its caller (splices, io.go): the request with correlation id lent,
+	// always the last one of its write. Guarded by mu: set by the writer
+	// before such a write, cleared after it. The reader does not complete
+	// that request until it is cleared (awaitWritten).
+	lending bool
+	lent    int32
+	wrote   sync.Cond // uses mu; signalled when lending is cleared or the conn dies
 
 	// spliceMin is the size from which a request's byte fields (Produce
 	// batches) are referenced by the write instead of copied into wbuf

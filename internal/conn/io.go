@@ -33,14 +33,20 @@ const flushThreshold = 1 << 20
 // become a record. TLS encrypts through a copy of its own anyway, so there
 // everything is copied into wbuf and written flat, as before.
 //
-// The borrowed batch bytes must outlive the write that reads them. A call
-// completes only in three places, each after the write: write completes
-// acks=0 calls once the write returned; reap fails what is left only after
-// the writer stopped (it waits for writing to turn false), which covers a
-// request timeout, a failed write and Close, as they all kill the conn; and
-// the reader completes an answered call only once writtenTo is past it
-// (awaitWritten), so even a broker that answers before it has read the whole
-// request cannot release a batch the kernel is still reading.
+// The borrowed batch bytes must outlive the write that reads them, and a
+// call's done is where its caller takes them back. A call with splices
+// completes only after its write returned: write completes acks=0 calls
+// once the write returned; reap fails what is left only after the writer
+// stopped (it waits for writing to turn false), which covers a request
+// timeout, a failed write and Close, as they all kill the conn; and the
+// reader completes an answered call only once the write that lends its
+// bytes has returned (lending, awaitWritten), so even a broker that answers
+// before it has read the whole request cannot release a batch the kernel is
+// still reading. A request with splices is the last of its write: Kafka
+// answers a request only once it has read all of it, and then the write
+// that ends with it is done too, so the reader never waits on the writer
+// for more than an instant, and never while the broker, which reads one
+// request at a time, waits for the reader to take its answers.
 const spliceMin = 2 << 10
 
 // noSplice is the spliceMin that copies every byte field.
@@ -124,7 +130,7 @@ func (c *Conn) flush() error {
 			if c.wlen == 0 {
 				c.wfirst = writeInfo{cl.key, cl.v, cl.corr}
 			}
-			start := len(c.wbuf)
+			start, splices := len(c.wbuf), len(c.wsplice)
 			c.wbuf, c.wsplice = protocol.AppendRequestVectored(c.wbuf, c.wsplice, protocol.RequestHeader{
 				Key: cl.key, Version: cl.v, CorrelationID: cl.corr, ClientID: c.clientID,
 			}, cl.req, c.spliceMin)
@@ -132,8 +138,14 @@ func (c *Conn) flush() error {
 			if !cl.expect {
 				c.unacked = append(c.unacked, cl)
 			}
-			if c.wlen < flushThreshold {
+			lends := len(c.wsplice) > splices
+			if !lends && c.wlen < flushThreshold {
 				continue
+			}
+			if lends && cl.expect {
+				c.mu.Lock()
+				c.lending, c.lent = true, cl.corr
+				c.mu.Unlock()
 			}
 		}
 		if err := c.write(); err != nil {
@@ -164,8 +176,10 @@ func (c *Conn) write() error {
 	}
 	c.mu.Lock()
 	c.lastActive = time.Now()
-	c.writtenTo = c.nextCorr
-	c.wrote.Broadcast()
+	if c.lending {
+		c.lending = false
+		c.wrote.Broadcast()
+	}
 	c.mu.Unlock()
 	for i, cl := range c.unacked {
 		c.unacked[i] = nil
@@ -199,14 +213,14 @@ func (c *Conn) writeVectored() error {
 	return err
 }
 
-// awaitWritten waits, with mu held, until the writer has finished writing
-// the request with correlation id corr, or the connection died (it returns
-// the error then). Kafka reads a whole request before it answers, so this
-// only waits for the instant between the last byte leaving and the writer
-// recording it; it keeps a broker that answers early from releasing a
-// batch that a write still reads.
+// awaitWritten waits, with mu held, until no write reads bytes that the
+// request with correlation id corr borrows, or the connection died (it
+// returns the error then). From Kafka this waits at most for the instant
+// between the write's return and the writer recording it; it keeps a
+// broker that answers early from releasing a batch that a write still
+// reads.
 func (c *Conn) awaitWritten(corr int32) error {
-	for int32(corr-c.writtenTo) >= 0 && c.err == nil {
+	for c.lending && c.lent == corr && c.err == nil {
 		c.wrote.Wait()
 	}
 	return c.err
