@@ -40,6 +40,9 @@ func (s *Sender) setNode(node int32, st nodeState) {
 		delete(s.nodes, node)
 		return
 	}
+	if s.nodes == nil {
+		s.nodes = make(map[int32]nodeState)
+	}
 	s.nodes[node] = st
 }
 

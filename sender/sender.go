@@ -146,7 +146,6 @@ func New(cfg Config, acc *accumulator.Accumulator, meta *metadata.Metadata, pool
 		inflight:  make(map[int32]int),
 
 		outstanding: make(map[*inflight]struct{}),
-		nodes:       make(map[int32]nodeState),
 	}
 	if cfg.MaxInFlight == 1 {
 		var inner accumulator.DrainGate
