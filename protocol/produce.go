@@ -1,11 +1,15 @@
 package protocol
 
+import "math"
+
 // Produce (key 0) carries record batches to partition leaders. It is the hot
 // path in both directions, and the two directions are tuned differently:
 //
 //   - Encoding a ProduceRequest is a straight run of appends over the
 //     caller's batches, with no scratch buffers and no tagged fields, so it
 //     allocates nothing once dst has room (tested with AllocsPerRun).
+//     AppendVectored leaves large batches out of dst as splices, for a
+//     writer that sends them with writev instead of copying (vectored.go).
 //   - Decoding a ProduceResponse reuses the slices of the value it decodes
 //     into, and keeps a topic name string when the new one has the same
 //     bytes. A sender that keeps one ProduceResponse per connection and
@@ -54,6 +58,14 @@ func (*ProduceRequest) ResponseKind() Response { return new(ProduceResponse) }
 // AppendTo appends the request body encoded at version v to dst. It
 // allocates only when dst must grow.
 func (req *ProduceRequest) AppendTo(dst []byte, v int16) []byte {
+	dst, _ = req.AppendVectored(dst, nil, v, math.MaxInt)
+	return dst
+}
+
+// AppendVectored is AppendTo with every partition's Records of at least min
+// bytes referenced as a [Splice] instead of copied (see [VectorAppender]).
+// It allocates only when dst or sp must grow.
+func (req *ProduceRequest) AppendVectored(dst []byte, sp []Splice, v int16, min int) ([]byte, []Splice) {
 	flex := v >= 9
 	dst = AppendNullableStringF(dst, req.TransactionalID, flex)
 	dst = AppendInt16(dst, req.Acks)
@@ -66,12 +78,17 @@ func (req *ProduceRequest) AppendTo(dst []byte, v int16) []byte {
 		for j := range t.Partitions {
 			p := &t.Partitions[j]
 			dst = AppendInt32(dst, p.Index)
-			dst = AppendNullableBytesF(dst, p.Records, flex)
+			if n := len(p.Records); n > 0 && n >= min {
+				dst = appendBytesLenF(dst, len(p.Records), flex)
+				sp = append(sp, Splice{At: len(dst), Bytes: p.Records})
+			} else {
+				dst = AppendNullableBytesF(dst, p.Records, flex)
+			}
 			dst = AppendEmptyTags(dst, flex)
 		}
 		dst = AppendEmptyTags(dst, flex)
 	}
-	return AppendEmptyTags(dst, flex)
+	return AppendEmptyTags(dst, flex), sp
 }
 
 // Decode reads the request body at version v from r. Records alias r's

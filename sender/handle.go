@@ -30,14 +30,14 @@ func (s *Sender) handle(r *inflight, now time.Time) {
 		// have been written. Retry every batch (idempotence, when on, makes
 		// that safe) and refresh metadata in case the broker is gone.
 		s.meta.RequestUpdate()
-		s.nodeErr[r.node] = r.err
+		s.requestFailed(r.node, r.err)
 		for _, b := range r.batches {
 			b.MaybeWritten = true
 			s.retryOrFail(b, &NetworkError{Node: r.node, Err: r.err}, now, false)
 		}
 		return
 	}
-	delete(s.nodeErr, r.node)
+	s.answered(r.node)
 	s.completeResponse(r, now, true)
 }
 

@@ -106,15 +106,9 @@ type Sender struct {
 	// outstanding holds every request written and not yet finished, for
 	// expiring in-flight batches at delivery.timeout.ms.
 	outstanding map[*inflight]struct{}
-	// unreachable holds, per node with batches to send that cannot be
-	// dialled, the end of the reconnect backoff a metadata update was
-	// last requested for (see noteUnreachable).
-	unreachable map[int32]time.Time
-	// nodeErr is the error of the latest request to each node that failed
-	// on its connection, until a request to the node is answered: the
-	// cause of a queued batch that expires while the node's connection is
-	// being set up again (holdCause).
-	nodeErr map[int32]error
+	// nodes holds the failure state of each node that has any (nodes.go);
+	// owned by the run goroutine like the rest of this block.
+	nodes map[int32]nodeState
 }
 
 // inflight is one Produce request on the wire and its batches.
@@ -152,7 +146,6 @@ func New(cfg Config, acc *accumulator.Accumulator, meta *metadata.Metadata, pool
 		inflight:  make(map[int32]int),
 
 		outstanding: make(map[*inflight]struct{}),
-		nodeErr:     make(map[int32]error),
 	}
 	if cfg.MaxInFlight == 1 {
 		var inner accumulator.DrainGate
@@ -354,7 +347,7 @@ func (s *Sender) sendReady(now time.Time) (time.Duration, <-chan struct{}) {
 			s.noteUnreachable(n, now, retryIn)
 			continue
 		}
-		delete(s.unreachable, n)
+		s.reachable(n)
 		conns[n] = c
 		nodes = append(nodes, n)
 	}
@@ -546,7 +539,7 @@ func (s *Sender) holdCause(b *accumulator.Batch, snap *metadata.Snapshot, now ti
 	if oldest != nil {
 		return &QueuedError{Node: l.NodeID, Addr: l.Addr(), Requests: s.inflight[l.NodeID], Waited: now.Sub(oldest.sent)}
 	}
-	if err := s.nodeErr[l.NodeID]; err != nil {
+	if err := s.node(l.NodeID).lastErr; err != nil {
 		return &UnreachableError{Node: l.NodeID, Addr: l.Addr(), Err: err}
 	}
 	return nil
@@ -586,27 +579,6 @@ type snapshotLeaders struct{ s *metadata.Snapshot }
 func (l snapshotLeaders) Leader(topic string, partition int32) (int32, bool) {
 	b, ok := l.s.Leader(topic, partition)
 	return b.NodeID, ok
-}
-
-// noteUnreachable requests a metadata update once per failed dial of node,
-// which has batches to send but is backing off after a failure: a leader
-// that died keeps its partitions in the metadata until a refresh shows
-// the new leader the controller elected. Java's NetworkClient requests an
-// update after every disconnect, failed connection attempts included
-// (handleDisconnections); without it the batches wait for the old leader
-// to come back, or for metadata.max.age.ms.
-func (s *Sender) noteUnreachable(node int32, now time.Time, retryIn time.Duration) {
-	if retryIn <= 0 || s.pool.LastError(node) == nil {
-		return // a dial is running (its end wakes the loop), or none failed
-	}
-	if until, ok := s.unreachable[node]; ok && now.Before(until) {
-		return // this backoff's update was requested already
-	}
-	if s.unreachable == nil {
-		s.unreachable = map[int32]time.Time{}
-	}
-	s.unreachable[node] = now.Add(retryIn)
-	s.meta.RequestUpdate()
 }
 
 // PartitionLeaders appends each partition's leader to dst, -1 where there

@@ -23,9 +23,9 @@ import (
 // takes calls from queue in order, gives each the next correlation id,
 // moves the ones that expect a response to inflight (still under mu, and
 // before their bytes can reach the broker, so the reader always finds
-// them), encodes them into one reused buffer and writes that buffer in one
-// call; when queue is empty and everything is written it clears writing
-// and exits, under the same lock hold in which it found queue empty, so a
+// them), encodes them into one reused buffer (large Produce batches are
+// referenced rather than copied, io.go) and writes it in one call; when
+// queue is empty and everything is written it clears writing and exits, under the same lock hold in which it found queue empty, so a
 // Send either sees it running or starts the next one. At most one writer
 // runs at a time and each hands the writer-owned state (wbuf, nextCorr,
 // unacked) to the next through mu. An idle connection therefore costs one
@@ -123,9 +123,27 @@ type Conn struct {
 	dead       chan struct{} // closed by kill
 	readerDone chan struct{} // closed when the reader goroutine returns
 
+	// lending is set while a write reads bytes that a request borrows from
+	// its caller (splices, io.go): the request with correlation id lent,
+	// always the last one of its write. Guarded by mu: set by the writer
+	// before such a write, cleared after it. The reader does not complete
+	// that request until it is cleared (awaitWritten).
+	lending bool
+	lent    int32
+	wrote   sync.Cond // uses mu; signalled when lending is cleared or the conn dies
+
+	// spliceMin is the size from which a request's byte fields (Produce
+	// batches) are referenced by the write instead of copied into wbuf
+	// (io.go); noSplice copies everything. Set by newConn; read-only.
+	spliceMin int
+
 	// Owned by the running writer goroutine (handed from one to the next
 	// through mu).
 	wbuf     []byte
+	wsplice  []protocol.Splice // byte fields referenced, not copied: wbuf's splices
+	wlen     int               // bytes queued for the next write: wbuf plus the spliced bytes
+	wvec     net.Buffers       // reused to assemble wbuf and the splices for writev
+	wout     net.Buffers       // the copy of wvec that WriteTo consumes (a field, so it does not escape)
 	nextCorr int32
 	unacked  []*call   // written or being written, expecting no response
 	wfirst   writeInfo // the first request in wbuf, to name in a write timeout
@@ -213,6 +231,8 @@ func newConn(addr string, nc net.Conn, cfg *Config, pool *Pool, purpose Purpose)
 	}
 	c.lateDone.L = &c.mu
 	c.writerIdle.L = &c.mu
+	c.wrote.L = &c.mu
+	c.spliceMin = spliceMinFor(nc)
 	c.writeFn = c.writeLoop
 	nc.SetReadDeadline(c.lastActive.Add(cfg.IdleTimeout))
 	go c.readLoop()
@@ -378,6 +398,7 @@ func (c *Conn) kill(err error) {
 	}
 	c.err = err
 	close(c.dead)
+	c.wrote.Broadcast()
 	if c.retireTimer != nil {
 		c.retireTimer.Stop()
 	}

@@ -20,7 +20,12 @@
 // is written, assigns correlation ids and writes, and a reader goroutine
 // matches responses to requests in order (Kafka answers in order on a
 // connection) and calls each request's done callback. [Conn.Do] is the
-// blocking form.
+// blocking form. On a TCP connection the writer sends the record batches of
+// a Produce request (those of 2 KiB and more) from where they lie, with
+// writev, instead of copying them into its buffer; a request's done callback
+// never runs while a write may still read its bytes, so done is the moment
+// its batches may be reused. Over TLS everything is copied into one buffer,
+// which measures cheaper there (each TLS write is a record of its own).
 //
 // # Footprint
 //

@@ -4,16 +4,64 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"time"
 
 	"github.com/tributary-go/tributary/protocol"
 )
 
-// flushThreshold is how many encoded bytes the writer collects before it
-// writes: enough to turn a burst of small requests into one syscall, small
-// enough that the buffer stays modest next to megabyte Produce requests.
+// flushThreshold is how many encoded bytes (copied or spliced) the writer
+// collects before it writes: enough to turn a burst of small requests into
+// one syscall, small enough that the buffer stays modest next to megabyte
+// Produce requests.
 const flushThreshold = 1 << 20
+
+// Vectored writes. A Produce request is mostly closed record batches, which
+// nobody modifies until the request completes. Copying them into wbuf only
+// to write wbuf was the largest CPU item for large records, so the writer
+// encodes only the framing into wbuf and keeps each batch of at least
+// spliceMin bytes as a protocol.Splice; write hands wbuf's pieces and the
+// batches to the kernel in one writev (net.Buffers on a *net.TCPConn).
+// Smaller batches are copied: below a couple of KiB an iovec entry saves
+// less than it costs.
+//
+// Only sockets whose net.Buffers writes become writev get splices. On any
+// other net.Conn, a *tls.Conn above all, net.Buffers falls back to one Write
+// per piece, and every TLS Write is at least one record and one syscall of
+// its own: the framing pieces of a few bytes between batches would each
+// become a record. TLS encrypts through a copy of its own anyway, so there
+// everything is copied into wbuf and written flat, as before.
+//
+// The borrowed batch bytes must outlive the write that reads them, and a
+// call's done is where its caller takes them back. A call with splices
+// completes only after its write returned: write completes acks=0 calls
+// once the write returned; reap fails what is left only after the writer
+// stopped (it waits for writing to turn false), which covers a request
+// timeout, a failed write and Close, as they all kill the conn; and the
+// reader completes an answered call only once the write that lends its
+// bytes has returned (lending, awaitWritten), so even a broker that answers
+// before it has read the whole request cannot release a batch the kernel is
+// still reading. A request with splices is the last of its write: Kafka
+// answers a request only once it has read all of it, and then the write
+// that ends with it is done too, so the reader never waits on the writer
+// for more than an instant, and never while the broker, which reads one
+// request at a time, waits for the reader to take its answers.
+const spliceMin = 2 << 10
+
+// noSplice is the spliceMin that copies every byte field.
+const noSplice = math.MaxInt
+
+// spliceMinFor returns the spliceMin for a socket: spliceMin when
+// net.Buffers writes to it with writev, noSplice otherwise. Tests replace it
+// to exercise splices on a wrapped connection.
+var spliceMinFor = func(nc net.Conn) int {
+	switch nc.(type) {
+	case *net.TCPConn, *net.UnixConn:
+		return spliceMin
+	}
+	return noSplice
+}
 
 // readBufferSize is the size of the reader's bufio.Reader: it turns the
 // small reads of a frame's size and correlation id, and whole small
@@ -52,12 +100,15 @@ func (c *Conn) flush() error {
 		c.mu.Lock()
 		if c.err != nil {
 			c.wbuf = c.wbuf[:0]
+			clear(c.wsplice)
+			c.wsplice = c.wsplice[:0]
+			c.wlen = 0
 			c.stopWriterLocked()
 			c.mu.Unlock()
 			return nil
 		}
 		cl := c.queue.pop()
-		if cl == nil && len(c.wbuf) == 0 {
+		if cl == nil && c.wlen == 0 {
 			c.stopWriterLocked()
 			c.mu.Unlock()
 			return nil
@@ -76,17 +127,25 @@ func (c *Conn) flush() error {
 		c.mu.Unlock()
 
 		if cl != nil {
-			if len(c.wbuf) == 0 {
+			if c.wlen == 0 {
 				c.wfirst = writeInfo{cl.key, cl.v, cl.corr}
 			}
-			c.wbuf = protocol.AppendRequest(c.wbuf, protocol.RequestHeader{
+			start, splices := len(c.wbuf), len(c.wsplice)
+			c.wbuf, c.wsplice = protocol.AppendRequestVectored(c.wbuf, c.wsplice, protocol.RequestHeader{
 				Key: cl.key, Version: cl.v, CorrelationID: cl.corr, ClientID: c.clientID,
-			}, cl.req)
+			}, cl.req, c.spliceMin)
+			c.wlen += 4 + int(binary.BigEndian.Uint32(c.wbuf[start:]))
 			if !cl.expect {
 				c.unacked = append(c.unacked, cl)
 			}
-			if len(c.wbuf) < flushThreshold {
+			lends := len(c.wsplice) > splices
+			if !lends && c.wlen < flushThreshold {
 				continue
+			}
+			if lends && cl.expect {
+				c.mu.Lock()
+				c.lending, c.lent = true, cl.corr
+				c.mu.Unlock()
 			}
 		}
 		if err := c.write(); err != nil {
@@ -95,12 +154,19 @@ func (c *Conn) flush() error {
 	}
 }
 
-// write writes wbuf and completes the requests that expect no response.
+// write writes wbuf with its splices and completes the requests that
+// expect no response.
 func (c *Conn) write() error {
 	start := time.Now()
 	c.nc.SetWriteDeadline(start.Add(c.cfg.RequestTimeout))
-	_, err := c.nc.Write(c.wbuf)
+	var err error
+	if len(c.wsplice) == 0 {
+		_, err = c.nc.Write(c.wbuf)
+	} else {
+		err = c.writeVectored()
+	}
 	c.wbuf = c.wbuf[:0]
+	c.wlen = 0
 	if err != nil {
 		if isTimeout(err) {
 			f := c.wfirst
@@ -110,6 +176,10 @@ func (c *Conn) write() error {
 	}
 	c.mu.Lock()
 	c.lastActive = time.Now()
+	if c.lending {
+		c.lending = false
+		c.wrote.Broadcast()
+	}
 	c.mu.Unlock()
 	for i, cl := range c.unacked {
 		c.unacked[i] = nil
@@ -117,6 +187,43 @@ func (c *Conn) write() error {
 	}
 	c.unacked = c.unacked[:0]
 	return nil
+}
+
+// writeVectored writes wbuf's pieces with the spliced bytes between them
+// in one net.Buffers write, then drops its references to them.
+func (c *Conn) writeVectored() error {
+	at := 0
+	for _, s := range c.wsplice {
+		if s.At > at {
+			c.wvec = append(c.wvec, c.wbuf[at:s.At])
+		}
+		c.wvec = append(c.wvec, s.Bytes)
+		at = s.At
+	}
+	if at < len(c.wbuf) {
+		c.wvec = append(c.wvec, c.wbuf[at:])
+	}
+	c.wout = c.wvec
+	_, err := c.wout.WriteTo(c.nc)
+	clear(c.wvec)
+	c.wvec = c.wvec[:0]
+	clear(c.wsplice)
+	c.wsplice = c.wsplice[:0]
+	c.wout = nil
+	return err
+}
+
+// awaitWritten waits, with mu held, until no write reads bytes that the
+// request with correlation id corr borrows, or the connection died (it
+// returns the error then). From Kafka this waits at most for the instant
+// between the write's return and the writer recording it; it keeps a
+// broker that answers early from releasing a batch that a write still
+// reads.
+func (c *Conn) awaitWritten(corr int32) error {
+	for c.lending && c.lent == corr && c.err == nil {
+		c.wrote.Wait()
+	}
+	return c.err
 }
 
 // readLoop is the reader goroutine, the connection's one long-lived
@@ -192,6 +299,10 @@ func (c *Conn) readResponse() error {
 	}
 
 	c.mu.Lock()
+	if err := c.awaitWritten(cl.corr); err != nil {
+		c.mu.Unlock()
+		return err
+	}
 	c.inflight.pop()
 	c.lastActive = time.Now()
 	if next := c.inflight.peek(); next != nil {

@@ -26,7 +26,7 @@ type testCA struct {
 	pool *x509.CertPool
 }
 
-func newTestCA(t *testing.T) *testCA {
+func newTestCA(t testing.TB) *testCA {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
@@ -50,7 +50,7 @@ func newTestCA(t *testing.T) *testCA {
 
 // issue returns a leaf certificate for the names (IP addresses or DNS
 // names), usable by servers and clients.
-func (ca *testCA) issue(t *testing.T, names ...string) tls.Certificate {
+func (ca *testCA) issue(t testing.TB, names ...string) tls.Certificate {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
