@@ -5,11 +5,19 @@ package accumulator
 // by every record in it, so a batch of 500 records costs one channel, not
 // 500. A record learns its offset as Result.BaseOffset + index.
 //
+// A record's link to its Result (a Handle: result and index) is written
+// once, by Append, before Append returns, and never changes: whoever holds
+// it got it from the appending goroutine after that, so plain fields are
+// enough and Append spends no atomic store per record on it.
+//
 // Splitting (MESSAGE_TOO_LARGE) moves records into new batches with new
-// Results. A record's Handle is re-pointed to its new Result and index
-// before the new batch can complete, and the old Result's done channel
+// Results. Instead of re-pointing every record's Handle (which would make
+// the Handle mutable, and every read of it an atomic one), Split leaves in
+// the old Result a table of where each of its records went (Result.moves),
+// written before any new batch can complete; the old Result's done channel
 // closes only after every child Result completed. So a caller that waits on
-// the old channel and then reads the Handle always finds the final answer.
+// the old channel and then asks the Handle finds the final answer by
+// following the table, which is read-only by then.
 
 import (
 	"sync/atomic"
@@ -43,6 +51,17 @@ type Result struct {
 
 	parent   *Result      // set when this batch came from a split
 	children atomic.Int32 // open child results after a split
+	// moves says where each record went when the batch was split: the
+	// record at index i is now moves[i]'s. Written by Split before any
+	// child can complete, so before this Result is final; read only once
+	// it is (Handle.Result).
+	moves []move
+}
+
+// move is a split record's new place: its child Result and its index there.
+type move struct {
+	res   *Result
+	index int32
 }
 
 // closedChan is the done channel of every final Result whose channel was
@@ -96,30 +115,33 @@ func (r *Result) complete() {
 	}
 }
 
-// Handle is one record's link to its batch Result. The producer's Future
-// embeds it, so a future costs one allocation. Safe for concurrent use.
+// Handle is one record's link to its batch Result, the producer's Future
+// holds it. Append writes it (through Thunk.Handle, or the caller copies
+// AppendResult.Handle) before returning, and it never changes afterwards,
+// so it is safe for concurrent use by any goroutine that got it from the
+// appending goroutine once Append returned.
 type Handle struct {
-	res   atomic.Pointer[Result]
-	index atomic.Int32
+	res   *Result
+	index int32
 }
 
-// Result returns the record's current result and its index in that batch.
-// Read it again after the result is done: a split may have moved the
-// record.
+// Result returns the record's result and its index in that batch. Before
+// the result is done it is the batch the record was appended to; once that
+// is done, it is the batch that finally carried the record (a split may
+// have moved it), so read it again after waiting on Done.
 func (h *Handle) Result() (*Result, int32) {
-	r := h.res.Load()
-	return r, h.index.Load()
-}
-
-func (h *Handle) set(r *Result, index int32) {
-	h.index.Store(index)
-	h.res.Store(r)
+	r, i := h.res, h.index
+	for r != nil && r.IsDone() && r.moves != nil {
+		m := r.moves[i]
+		r, i = m.res, m.index
+	}
+	return r, i
 }
 
 // Thunk is what a batch keeps per record besides its bytes: where to report
 // the outcome and the facts RecordMetadata needs.
 type Thunk struct {
-	Handle    *Handle // the record's future, or nil
+	Handle    *Handle // set by Append to the record's link to its result, if not nil
 	Ack       any     // the producer's per-record callback, or nil; opaque here
 	Timestamp int64   // the record's timestamp in milliseconds
 	KeySize   int32   // serialized key size, -1 for a null key
@@ -266,7 +288,7 @@ func (b *Batch) tryAppend(pool *BufferPool, ts int64, fields int, key, value []b
 		b.hasAcks = true
 	}
 	if th.Handle != nil {
-		th.Handle.set(b.Result, idx)
+		*th.Handle = Handle{res: b.Result, index: idx}
 	}
 	if b.builder.Len() >= b.maxSize {
 		b.full = true

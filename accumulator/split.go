@@ -32,9 +32,9 @@ var ErrSplitSingleRecord = errors.New("accumulator: a batch of one record cannot
 
 // Split breaks b, a closed batch the broker rejected as too large, into
 // batches of at most batch.size bytes that take its place at the front of
-// its partition's queue, and returns them in order. Futures of b's records
-// are re-pointed to the new batches; b's Result completes when all of them
-// have. b itself must not be
+// its partition's queue, and returns them in order. b's Result records
+// where each record went (Handle.Result follows it) and completes when all
+// of the new batches' Results have. b itself must not be
 // completed or deallocated by the caller afterwards. Split is called by the
 // sender goroutine.
 func (a *Accumulator) Split(b *Batch) ([]*Batch, error) {
@@ -62,15 +62,18 @@ func (a *Accumulator) Split(b *Batch) ([]*Batch, error) {
 		children = append(children, c)
 	}
 
-	// Commit: nothing above changed b. Re-point the futures, link results.
+	// Commit: nothing above changed b. Record where each record went (the
+	// Handles read it once b's Result is final), link results.
+	moves := make([]move, 0, len(b.thunks))
+	for _, c := range children {
+		for i := range c.thunks {
+			moves = append(moves, move{res: c.Result, index: int32(i)})
+		}
+	}
+	b.Result.moves = moves
 	b.Result.children.Store(int32(len(children)))
 	b.splitOpen.Store(int32(len(children)))
 	for _, c := range children {
-		for i := range c.thunks {
-			if h := c.thunks[i].Handle; h != nil {
-				h.set(c.Result, int32(i))
-			}
-		}
 		a.track(c)
 	}
 	b.thunks = nil

@@ -341,7 +341,6 @@ func (p *Producer) append(ctx context.Context, rec *Record, f *Future, cb Callba
 	th := accumulator.Thunk{Timestamp: ts, KeySize: sizeOf(rec.Key), ValueSize: sizeOf(rec.Value)}
 	if f != nil {
 		f.ts, f.keySize, f.valueSize = ts, th.KeySize, th.ValueSize
-		th.Handle = &f.h
 	}
 	if cb != nil {
 		th.Ack = cb
@@ -349,12 +348,17 @@ func (p *Producer) append(ctx context.Context, rec *Record, f *Future, cb Callba
 	if p.txn != nil {
 		p.txn.AddPartition(rec.Topic, partition)
 	}
-	res, err := p.acc.Append(ctx, rec.Topic, partition, ts, rec.Key, rec.Value, rec.Headers, th, p.cfg.maxBlock-waited)
+	res, err := p.acc.AppendTo(ctx, h.q, partition, ts, rec.Key, rec.Value, rec.Headers, th, p.cfg.maxBlock-waited)
 	if err != nil {
 		if errors.Is(err, accumulator.ErrClosed) {
 			return ErrClosed
 		}
 		return err
+	}
+	if f != nil {
+		// Outside the partition lock: no one else holds f until Send
+		// returns it (see accumulator.Handle).
+		f.h = res.Handle
 	}
 	p.onAppend(h, partition, res.Size, res.BatchFull)
 	return nil
