@@ -142,7 +142,7 @@ func (h *Handle) Result() (*Result, int32) {
 // the outcome and the facts RecordMetadata needs.
 type Thunk struct {
 	Handle    *Handle // set by Append to the record's link to its result, if not nil
-	Ack       any     // the producer's per-record callback, or nil; opaque here
+	Ack       any     // the producer's per-record callback, or nil; opaque here, but a thunk with no Ack is not kept (Batch.Thunks)
 	Timestamp int64   // the record's timestamp in milliseconds
 	KeySize   int32   // serialized key size, -1 for a null key
 	ValueSize int32   // serialized value size, -1 for a null value
@@ -166,11 +166,16 @@ type Batch struct {
 
 	builder  protocol.BatchBuilder
 	buf      []byte   // memory from the BufferPool, replaced when the batch grows; returned by Deallocate
-	thunks   []Thunk  // one per record, in offset order
+	// thunks holds the records' thunks in offset order, up to the last
+	// record that has an Ack: a record with no Ack (a Future's) needs
+	// nothing kept, so a batch of such records keeps no thunks at all, and
+	// records before an Ack-carrying one get zero thunks.
+	thunks   []Thunk
 	thunkBox *[]Thunk // the pooled slice header thunks came from, or nil
 	inline   [4]Thunk // the first records' thunks, before a pooled slice is needed
 	inlined  bool     // thunks is inline[:n]
 	hasAcks  bool     // some thunk has an Ack
+	records  int32    // records appended
 
 	// released is closed by Deallocate, for Flush; made by Incomplete
 	// when Flush first asks. incPrev/incNext link the batch into the
@@ -220,10 +225,12 @@ type Batch struct {
 }
 
 // NumRecords returns the number of records in the batch.
-func (b *Batch) NumRecords() int { return len(b.thunks) }
+func (b *Batch) NumRecords() int { return int(b.records) }
 
-// Thunks returns the per-record thunks in offset order. The slice belongs to
-// the batch; callers must not keep it past Deallocate.
+// Thunks returns the per-record thunks in offset order, up to the last
+// record with an Ack (see Thunk.Ack): records past the end of the slice
+// have none. The slice belongs to the batch; callers must not keep it past
+// Deallocate.
 func (b *Batch) Thunks() []Thunk { return b.thunks }
 
 // HasAcks reports whether any record carries a callback.
@@ -276,15 +283,13 @@ func (b *Batch) tryAppend(pool *BufferPool, ts int64, fields int, key, value []b
 		b.full = true
 		return 0, false
 	}
-	idx := int32(len(b.thunks))
-	if b.inlined && len(b.thunks) == len(b.inline) {
-		// Out of inline room: move to a pooled slice.
-		tb := thunkPool.Get().(*[]Thunk)
-		b.thunks, b.thunkBox, b.inlined = append((*tb)[:0], b.thunks...), tb, false
-		clear(b.inline[:])
-	}
-	b.thunks = append(b.thunks, th)
+	idx := b.records
+	b.records++
 	if th.Ack != nil {
+		for len(b.thunks) < int(idx) {
+			b.appendThunk(Thunk{})
+		}
+		b.appendThunk(th)
 		b.hasAcks = true
 	}
 	if th.Handle != nil {
@@ -294,6 +299,16 @@ func (b *Batch) tryAppend(pool *BufferPool, ts int64, fields int, key, value []b
 		b.full = true
 	}
 	return idx, true
+}
+
+func (b *Batch) appendThunk(th Thunk) {
+	if b.inlined && len(b.thunks) == len(b.inline) {
+		// Out of inline room: move to a pooled slice.
+		tb := thunkPool.Get().(*[]Thunk)
+		b.thunks, b.thunkBox, b.inlined = append((*tb)[:0], b.thunks...), tb, false
+		clear(b.inline[:])
+	}
+	b.thunks = append(b.thunks, th)
 }
 
 // grow moves the open batch into a buffer of at least need bytes: the

@@ -344,6 +344,10 @@ func (p *Producer) append(ctx context.Context, rec *Record, f *Future, cb Callba
 	}
 	if cb != nil {
 		th.Ack = cb
+	} else if len(p.cfg.interceptors) > 0 {
+		// The interceptors' OnAcknowledgement needs the record's thunk,
+		// which the batch keeps only for a record with an Ack.
+		th.Ack = noCallback{}
 	}
 	if p.txn != nil {
 		p.txn.AddPartition(rec.Topic, partition)
@@ -363,6 +367,11 @@ func (p *Producer) append(ctx context.Context, rec *Record, f *Future, cb Callba
 	p.onAppend(h, partition, res.Size, res.BatchFull)
 	return nil
 }
+
+// noCallback is the Ack of a record sent through Send when interceptors
+// are configured: it keeps the record's thunk in its batch (so the
+// completer can tell the interceptors about it) and is not a Callback.
+type noCallback struct{}
 
 func sizeOf(b []byte) int32 {
 	if b == nil {
