@@ -164,8 +164,8 @@ type Batch struct {
 	Partition int32
 	Result    *Result
 
-	builder  protocol.BatchBuilder
-	buf      []byte   // memory from the BufferPool, replaced when the batch grows; returned by Deallocate
+	builder protocol.BatchBuilder
+	buf     []byte // memory from the BufferPool, replaced when the batch grows; returned by Deallocate
 	// thunks holds the records' thunks in offset order, up to the last
 	// record that has an Ack: a record with no Ack (a Future's) needs
 	// nothing kept, so a batch of such records keeps no thunks at all, and
