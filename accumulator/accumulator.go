@@ -6,6 +6,20 @@ package accumulator
 // batch, because another goroutine may have opened one meanwhile. No
 // goroutine ever blocks while holding a partition lock, and callers sending
 // to different partitions never contend.
+//
+// Close and the appends racing it. After Close the sender must know when
+// no Append can queue anything more, so that the queues it finds empty stay
+// empty. Counting Appends in progress (an atomic add on entry and on exit)
+// would put two read-modify-writes of one cache line, shared by every
+// sending goroutine, on every record. Instead Append checks closed under
+// the deque's lock each time it changes the deque, and Appending, called
+// once closed is set, takes and releases every deque's lock once: an Append
+// that saw closed unset under a lock finished changing that deque before
+// its lock was released, and one that takes a lock afterwards sees closed
+// set. A deque created after closed is set is found by the same sweep or
+// never gets a batch: its creator publishes it before it checks closed
+// (both sequentially consistent atomics), so either the sweep sees it or
+// the creator sees closed set.
 
 import (
 	"context"
@@ -51,9 +65,13 @@ type Accumulator struct {
 
 	topics cowmap.Map[topicQueues] // topic name → queues
 
-	closed    atomic.Bool  // no more appends
-	flushing  atomic.Int32 // Flush calls in progress: every batch is ready
-	appending atomic.Int32 // Append calls in progress (for Close)
+	closed atomic.Bool // no more appends; checked by Append under the deque's lock (see the top of the file)
+	// The fields above are read by every Append and written almost never;
+	// the ones below are written by the sender and by appenders that
+	// notify it, so they live on other cache lines.
+	_ [64]byte
+
+	flushing atomic.Int32 // Flush calls in progress: every batch is ready
 
 	// wake is signalled (non-blocking) when the sender must look sooner
 	// than it planned: a deque became sendable, a new batch's deadline
@@ -144,14 +162,35 @@ func (a *Accumulator) signal() {
 	}
 }
 
-func (a *Accumulator) deque(topic string, partition int32) *deque {
+// Topic is a handle on one topic's queues, for AppendTo: resolved once per
+// topic by the producer, it spares Append the lookup of the topic's name.
+// The zero Topic is not valid. Safe for concurrent use.
+type Topic struct{ tq *topicQueues }
+
+// Topic returns the handle on topic's queues, creating them the first time.
+// Safe for concurrent use; only the first call for a topic allocates.
+func (a *Accumulator) Topic(topic string) Topic {
 	tq := a.topics.Load(topic)
 	if tq == nil {
 		tq = a.topics.LoadOrCreate(topic, func() *topicQueues { return &topicQueues{name: topic} })
 	}
+	return Topic{tq}
+}
+
+func (a *Accumulator) deque(topic string, partition int32) *deque {
+	return a.Topic(topic).tq.deque(partition)
+}
+
+// deque returns the partition's deque, creating it (and any below it) the
+// first time.
+func (tq *topicQueues) deque(partition int32) *deque {
 	if p := tq.parts.Load(); p != nil && int(partition) < len(*p) {
 		return (*p)[partition]
 	}
+	return tq.grow(partition)
+}
+
+func (tq *topicQueues) grow(partition int32) *deque {
 	tq.mu.Lock()
 	defer tq.mu.Unlock()
 	var cur []*deque
@@ -180,6 +219,9 @@ type AppendResult struct {
 	// allBatchesFull, fed to BuiltInPartitioner.updatePartitionInfo).
 	BatchFull bool
 	Size      int // the record's encoded size in the batch
+	// Handle links the record to its batch's Result (what Thunk.Handle,
+	// when set, receives too).
+	Handle Handle
 }
 
 // Append adds a record to partition's queue. It blocks only to allocate
@@ -189,8 +231,12 @@ type AppendResult struct {
 // so the caller may reuse key, value and headers once Append returns.
 func (a *Accumulator) Append(ctx context.Context, topic string, partition int32, ts int64,
 	key, value []byte, headers []protocol.Header, th Thunk, maxBlock time.Duration) (AppendResult, error) {
-	a.appending.Add(1)
-	defer a.appending.Add(-1)
+	return a.AppendTo(ctx, a.Topic(topic), partition, ts, key, value, headers, th, maxBlock)
+}
+
+// AppendTo is Append to a topic named by its handle (see Topic).
+func (a *Accumulator) AppendTo(ctx context.Context, t Topic, partition int32, ts int64,
+	key, value []byte, headers []protocol.Header, th Thunk, maxBlock time.Duration) (AppendResult, error) {
 	if a.closed.Load() {
 		return AppendResult{}, ErrClosed
 	}
@@ -202,9 +248,13 @@ func (a *Accumulator) Append(ctx context.Context, topic string, partition int32,
 	} else if int64(est) > a.pool.Total() {
 		return AppendResult{}, &RecordTooLargeError{Size: est, Max: int(a.pool.Total()), Setting: "buffer.memory"}
 	}
-	dq := a.deque(topic, partition)
+	dq := t.tq.deque(partition)
 
 	dq.mu.Lock()
+	if a.closed.Load() {
+		dq.mu.Unlock()
+		return AppendResult{}, ErrClosed
+	}
 	res, ok, sendable := a.tryAppendLocked(dq, ts, fields, key, value, headers, th)
 	dq.mu.Unlock()
 	if sendable {
@@ -239,7 +289,7 @@ func (a *Accumulator) Append(ctx context.Context, topic string, partition int32,
 		}
 		return res, nil
 	}
-	b := a.newBatch(topic, partition, buf, limit)
+	b := a.newBatch(t.tq.name, partition, buf, limit)
 	idx, _ := b.tryAppend(a.pool, ts, fields, key, value, headers, th)
 	// Track before publishing: once the batch is in the deque the sender
 	// may drain, complete and deallocate it at any moment, and a batch
@@ -258,7 +308,7 @@ func (a *Accumulator) Append(ctx context.Context, topic string, partition int32,
 	}
 	// Read everything the result needs while the lock is held: once it is
 	// released, other goroutines append to b and the sender may drain it.
-	res = AppendResult{Index: idx, NewBatch: true, BatchFull: b.full, Size: b.builder.Len() - protocol.BatchHeaderSize}
+	res = AppendResult{Index: idx, NewBatch: true, BatchFull: b.full, Size: b.builder.Len() - protocol.BatchHeaderSize, Handle: Handle{res: b.Result, index: idx}}
 	created := b.created
 	dq.mu.Unlock()
 	if testHookPublished != nil {
@@ -293,7 +343,7 @@ func (a *Accumulator) tryAppendLocked(dq *deque, ts int64, fields int, key, valu
 	if !ok {
 		return AppendResult{}, false, sendable
 	}
-	return AppendResult{Index: idx, BatchFull: last.full, Size: last.builder.Len() - before}, true, sendable
+	return AppendResult{Index: idx, BatchFull: last.full, Size: last.builder.Len() - before, Handle: Handle{res: last.Result, index: idx}}, true, sendable
 }
 
 func (a *Accumulator) newBatch(topic string, partition int32, buf []byte, size int) *Batch {
@@ -447,6 +497,24 @@ func (a *Accumulator) Close() {
 // Closed reports whether Close was called.
 func (a *Accumulator) Closed() bool { return a.closed.Load() }
 
-// Appending reports whether an Append is still running (after Close, the
-// sender waits for them to finish before declaring the queues empty).
-func (a *Accumulator) Appending() bool { return a.appending.Load() > 0 }
+// Appending reports whether an Append may still queue a record: always
+// before Close; after it, false once every Append that found the
+// accumulator open has finished changing its deque (see the top of the
+// file). The sender asks it after Close before declaring the queues empty.
+// It takes every deque's lock once, so it is for the closing path only.
+func (a *Accumulator) Appending() bool {
+	if !a.closed.Load() {
+		return true
+	}
+	a.topics.Range(func(_ string, tq *topicQueues) bool {
+		if p := tq.parts.Load(); p != nil {
+			for _, dq := range *p {
+				dq.mu.Lock()
+				//lint:ignore SA2001 the empty critical section is the point: it waits out any Append holding the lock
+				dq.mu.Unlock()
+			}
+		}
+		return true
+	})
+	return false
+}

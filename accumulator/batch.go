@@ -5,11 +5,19 @@ package accumulator
 // by every record in it, so a batch of 500 records costs one channel, not
 // 500. A record learns its offset as Result.BaseOffset + index.
 //
+// A record's link to its Result (a Handle: result and index) is written
+// once, by Append, before Append returns, and never changes: whoever holds
+// it got it from the appending goroutine after that, so plain fields are
+// enough and Append spends no atomic store per record on it.
+//
 // Splitting (MESSAGE_TOO_LARGE) moves records into new batches with new
-// Results. A record's Handle is re-pointed to its new Result and index
-// before the new batch can complete, and the old Result's done channel
+// Results. Instead of re-pointing every record's Handle (which would make
+// the Handle mutable, and every read of it an atomic one), Split leaves in
+// the old Result a table of where each of its records went (Result.moves),
+// written before any new batch can complete; the old Result's done channel
 // closes only after every child Result completed. So a caller that waits on
-// the old channel and then reads the Handle always finds the final answer.
+// the old channel and then asks the Handle finds the final answer by
+// following the table, which is read-only by then.
 
 import (
 	"sync/atomic"
@@ -43,6 +51,17 @@ type Result struct {
 
 	parent   *Result      // set when this batch came from a split
 	children atomic.Int32 // open child results after a split
+	// moves says where each record went when the batch was split: the
+	// record at index i is now moves[i]'s. Written by Split before any
+	// child can complete, so before this Result is final; read only once
+	// it is (Handle.Result).
+	moves []move
+}
+
+// move is a split record's new place: its child Result and its index there.
+type move struct {
+	res   *Result
+	index int32
 }
 
 // closedChan is the done channel of every final Result whose channel was
@@ -96,31 +115,34 @@ func (r *Result) complete() {
 	}
 }
 
-// Handle is one record's link to its batch Result. The producer's Future
-// embeds it, so a future costs one allocation. Safe for concurrent use.
+// Handle is one record's link to its batch Result, the producer's Future
+// holds it. Append writes it (through Thunk.Handle, or the caller copies
+// AppendResult.Handle) before returning, and it never changes afterwards,
+// so it is safe for concurrent use by any goroutine that got it from the
+// appending goroutine once Append returned.
 type Handle struct {
-	res   atomic.Pointer[Result]
-	index atomic.Int32
+	res   *Result
+	index int32
 }
 
-// Result returns the record's current result and its index in that batch.
-// Read it again after the result is done: a split may have moved the
-// record.
+// Result returns the record's result and its index in that batch. Before
+// the result is done it is the batch the record was appended to; once that
+// is done, it is the batch that finally carried the record (a split may
+// have moved it), so read it again after waiting on Done.
 func (h *Handle) Result() (*Result, int32) {
-	r := h.res.Load()
-	return r, h.index.Load()
-}
-
-func (h *Handle) set(r *Result, index int32) {
-	h.index.Store(index)
-	h.res.Store(r)
+	r, i := h.res, h.index
+	for r != nil && r.IsDone() && r.moves != nil {
+		m := r.moves[i]
+		r, i = m.res, m.index
+	}
+	return r, i
 }
 
 // Thunk is what a batch keeps per record besides its bytes: where to report
 // the outcome and the facts RecordMetadata needs.
 type Thunk struct {
-	Handle    *Handle // the record's future, or nil
-	Ack       any     // the producer's per-record callback, or nil; opaque here
+	Handle    *Handle // set by Append to the record's link to its result, if not nil
+	Ack       any     // the producer's per-record callback, or nil; opaque here, but a thunk with no Ack is not kept (Batch.Thunks)
 	Timestamp int64   // the record's timestamp in milliseconds
 	KeySize   int32   // serialized key size, -1 for a null key
 	ValueSize int32   // serialized value size, -1 for a null value
@@ -142,13 +164,18 @@ type Batch struct {
 	Partition int32
 	Result    *Result
 
-	builder  protocol.BatchBuilder
-	buf      []byte   // memory from the BufferPool, replaced when the batch grows; returned by Deallocate
-	thunks   []Thunk  // one per record, in offset order
+	builder protocol.BatchBuilder
+	buf     []byte // memory from the BufferPool, replaced when the batch grows; returned by Deallocate
+	// thunks holds the records' thunks in offset order, up to the last
+	// record that has an Ack: a record with no Ack (a Future's) needs
+	// nothing kept, so a batch of such records keeps no thunks at all, and
+	// records before an Ack-carrying one get zero thunks.
+	thunks   []Thunk
 	thunkBox *[]Thunk // the pooled slice header thunks came from, or nil
 	inline   [4]Thunk // the first records' thunks, before a pooled slice is needed
 	inlined  bool     // thunks is inline[:n]
 	hasAcks  bool     // some thunk has an Ack
+	records  int32    // records appended
 
 	// released is closed by Deallocate, for Flush; made by Incomplete
 	// when Flush first asks. incPrev/incNext link the batch into the
@@ -198,10 +225,12 @@ type Batch struct {
 }
 
 // NumRecords returns the number of records in the batch.
-func (b *Batch) NumRecords() int { return len(b.thunks) }
+func (b *Batch) NumRecords() int { return int(b.records) }
 
-// Thunks returns the per-record thunks in offset order. The slice belongs to
-// the batch; callers must not keep it past Deallocate.
+// Thunks returns the per-record thunks in offset order, up to the last
+// record with an Ack (see Thunk.Ack): records past the end of the slice
+// have none. The slice belongs to the batch; callers must not keep it past
+// Deallocate.
 func (b *Batch) Thunks() []Thunk { return b.thunks }
 
 // HasAcks reports whether any record carries a callback.
@@ -254,7 +283,25 @@ func (b *Batch) tryAppend(pool *BufferPool, ts int64, fields int, key, value []b
 		b.full = true
 		return 0, false
 	}
-	idx := int32(len(b.thunks))
+	idx := b.records
+	b.records++
+	if th.Ack != nil {
+		for len(b.thunks) < int(idx) {
+			b.appendThunk(Thunk{})
+		}
+		b.appendThunk(th)
+		b.hasAcks = true
+	}
+	if th.Handle != nil {
+		*th.Handle = Handle{res: b.Result, index: idx}
+	}
+	if b.builder.Len() >= b.maxSize {
+		b.full = true
+	}
+	return idx, true
+}
+
+func (b *Batch) appendThunk(th Thunk) {
 	if b.inlined && len(b.thunks) == len(b.inline) {
 		// Out of inline room: move to a pooled slice.
 		tb := thunkPool.Get().(*[]Thunk)
@@ -262,16 +309,6 @@ func (b *Batch) tryAppend(pool *BufferPool, ts int64, fields int, key, value []b
 		clear(b.inline[:])
 	}
 	b.thunks = append(b.thunks, th)
-	if th.Ack != nil {
-		b.hasAcks = true
-	}
-	if th.Handle != nil {
-		th.Handle.set(b.Result, idx)
-	}
-	if b.builder.Len() >= b.maxSize {
-		b.full = true
-	}
-	return idx, true
 }
 
 // grow moves the open batch into a buffer of at least need bytes: the

@@ -130,3 +130,63 @@ func TestSplitIntoBatchSizePieces(t *testing.T) {
 		assert.GreaterOrEqual(t, idx, int32(0))
 	}
 }
+
+// TestSplitMovesHandlesAndThunks: records without an Ack keep no thunk, so
+// a batch mixing them with Ack-carrying records keeps zero thunks for the
+// gaps; a split must carry each Ack to the record's new place, and once
+// the pieces complete every record's Handle (written once, at Append)
+// must lead to the piece and index that finally carried it.
+func TestSplitMovesHandlesAndThunks(t *testing.T) {
+	acc, clk := newTestAcc(8192, 0)
+	var hs [40]Handle
+	for i := range hs {
+		th := Thunk{Handle: &hs[i]}
+		if i%7 == 3 {
+			th.Ack = i // opaque to the accumulator
+		}
+		_, err := acc.Append(context.Background(), "t", 0, 1, []byte("k"), make([]byte, 110), nil, th, time.Second)
+		require.NoError(t, err)
+	}
+	out, err := acc.Drain(leaderMap{"t/0": 1}, []int32{1}, 1<<20, clk.Now(), &seqGate{})
+	require.NoError(t, err)
+	b := out[1][0]
+	require.Equal(t, 40, b.NumRecords())
+	require.Len(t, b.Thunks(), 39, "thunks up to the last record with an Ack (38), none after it")
+	acc.cfg.BatchSize = 1024
+	orig := b.Result
+	pieces, err := acc.Split(b)
+	require.NoError(t, err)
+	require.Greater(t, len(pieces), 2)
+
+	first := 0 // index in the original batch of each piece's first record
+	for _, c := range pieces {
+		for j, th := range c.Thunks() {
+			if i := first + j; i%7 == 3 {
+				assert.Equal(t, i, th.Ack, "record %d keeps its Ack in piece index %d", i, j)
+			} else {
+				assert.Nil(t, th.Ack, "record %d has no Ack", i)
+			}
+		}
+		assert.LessOrEqual(t, len(c.Thunks()), c.NumRecords())
+		first += c.NumRecords()
+	}
+	require.Equal(t, 40, first)
+
+	r, idx := hs[5].Result()
+	assert.Same(t, orig, r, "before completion a Handle names the batch it was appended to")
+	assert.Equal(t, int32(5), idx)
+	for i, c := range pieces {
+		c.Complete(int64(1000*i), -1, nil, nil)
+		acc.Completed(c)
+	}
+	require.True(t, orig.IsDone(), "the split batch's result completes with its pieces")
+	first = 0
+	for i, c := range pieces {
+		for j := range c.NumRecords() {
+			r, idx := hs[first+j].Result()
+			assert.Same(t, c.Result, r, "record %d is in piece %d", first+j, i)
+			assert.Equal(t, int32(j), idx, "record %d's index in piece %d", first+j, i)
+		}
+		first += c.NumRecords()
+	}
+}

@@ -32,21 +32,21 @@ var ErrSplitSingleRecord = errors.New("accumulator: a batch of one record cannot
 
 // Split breaks b, a closed batch the broker rejected as too large, into
 // batches of at most batch.size bytes that take its place at the front of
-// its partition's queue, and returns them in order. Futures of b's records
-// are re-pointed to the new batches; b's Result completes when all of them
-// have. b itself must not be
+// its partition's queue, and returns them in order. b's Result records
+// where each record went (Handle.Result follows it) and completes when all
+// of the new batches' Results have. b itself must not be
 // completed or deallocated by the caller afterwards. Split is called by the
 // sender goroutine.
 func (a *Accumulator) Split(b *Batch) ([]*Batch, error) {
-	if len(b.thunks) < 2 {
+	if b.NumRecords() < 2 {
 		return nil, ErrSplitSingleRecord
 	}
 	rb, _, err := protocol.ReadBatch(b.encoded)
 	if err != nil {
 		return nil, fmt.Errorf("accumulator: splitting %s-%d: %w", b.Topic, b.Partition, err)
 	}
-	if len(rb.Records) != len(b.thunks) {
-		return nil, fmt.Errorf("accumulator: splitting %s-%d: batch holds %d records, expected %d", b.Topic, b.Partition, len(rb.Records), len(b.thunks))
+	if len(rb.Records) != b.NumRecords() {
+		return nil, fmt.Errorf("accumulator: splitting %s-%d: batch holds %d records, expected %d", b.Topic, b.Partition, len(rb.Records), b.NumRecords())
 	}
 	bounds := splitBounds(rb.Records, a.cfg.BatchSize)
 	seq := b.BaseSequence
@@ -62,18 +62,21 @@ func (a *Accumulator) Split(b *Batch) ([]*Batch, error) {
 		children = append(children, c)
 	}
 
-	// Commit: nothing above changed b. Re-point the futures, link results.
+	// Commit: nothing above changed b. Record where each record went (the
+	// Handles read it once b's Result is final), link results.
+	moves := make([]move, 0, b.NumRecords())
+	for _, c := range children {
+		for i := range c.NumRecords() {
+			moves = append(moves, move{res: c.Result, index: int32(i)})
+		}
+	}
+	b.Result.moves = moves
 	b.Result.children.Store(int32(len(children)))
 	b.splitOpen.Store(int32(len(children)))
 	for _, c := range children {
-		for i := range c.thunks {
-			if h := c.thunks[i].Handle; h != nil {
-				h.set(c.Result, int32(i))
-			}
-		}
 		a.track(c)
 	}
-	b.thunks = nil
+	b.thunks, b.records = nil, 0
 	if b.buf != nil {
 		a.pool.Deallocate(b.buf)
 		b.buf = nil
@@ -141,7 +144,10 @@ func (a *Accumulator) rebuild(b *Batch, rb protocol.RecordBatch, lo, hi int, seq
 	for _, r := range rb.Records[lo:hi] {
 		c.builder.Append(rb.BaseTimestamp+r.TimestampDelta, r.Key, r.Value, r.Headers)
 	}
-	c.thunks = append([]Thunk(nil), b.thunks[lo:hi]...)
+	c.records = int32(hi - lo)
+	if lo < len(b.thunks) {
+		c.thunks = append([]Thunk(nil), b.thunks[lo:min(hi, len(b.thunks))]...)
+	}
 	for _, th := range c.thunks {
 		if th.Ack != nil {
 			c.hasAcks = true

@@ -127,21 +127,17 @@ func (f *Future) Get(ctx context.Context) (RecordMetadata, error) {
 		}
 		return o.md, o.err
 	}
-	for {
-		r, _ := f.h.Result()
-		if !r.IsDone() {
-			select {
-			case <-r.Done():
-			case <-ctx.Done():
-				return RecordMetadata{}, ctx.Err()
-			}
-		}
-		// A split may have moved the record to another batch; its result
-		// was published before this one closed.
-		if r2, idx := f.h.Result(); r2 == r || r2.IsDone() {
-			return f.metadata(r2, idx), recordErr(r2, idx)
+	if r, _ := f.h.Result(); !r.IsDone() {
+		select {
+		case <-r.Done():
+		case <-ctx.Done():
+			return RecordMetadata{}, ctx.Err()
 		}
 	}
+	// Asked again now that the result is final: a split may have moved
+	// the record to another batch, whose result was final before this one.
+	r, idx := f.h.Result()
+	return f.metadata(r, idx), recordErr(r, idx)
 }
 
 // metadata builds the record's metadata from its batch result.

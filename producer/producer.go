@@ -341,24 +341,37 @@ func (p *Producer) append(ctx context.Context, rec *Record, f *Future, cb Callba
 	th := accumulator.Thunk{Timestamp: ts, KeySize: sizeOf(rec.Key), ValueSize: sizeOf(rec.Value)}
 	if f != nil {
 		f.ts, f.keySize, f.valueSize = ts, th.KeySize, th.ValueSize
-		th.Handle = &f.h
 	}
 	if cb != nil {
 		th.Ack = cb
+	} else if len(p.cfg.interceptors) > 0 {
+		// The interceptors' OnAcknowledgement needs the record's thunk,
+		// which the batch keeps only for a record with an Ack.
+		th.Ack = noCallback{}
 	}
 	if p.txn != nil {
 		p.txn.AddPartition(rec.Topic, partition)
 	}
-	res, err := p.acc.Append(ctx, rec.Topic, partition, ts, rec.Key, rec.Value, rec.Headers, th, p.cfg.maxBlock-waited)
+	res, err := p.acc.AppendTo(ctx, h.q, partition, ts, rec.Key, rec.Value, rec.Headers, th, p.cfg.maxBlock-waited)
 	if err != nil {
 		if errors.Is(err, accumulator.ErrClosed) {
 			return ErrClosed
 		}
 		return err
 	}
+	if f != nil {
+		// Outside the partition lock: no one else holds f until Send
+		// returns it (see accumulator.Handle).
+		f.h = res.Handle
+	}
 	p.onAppend(h, partition, res.Size, res.BatchFull)
 	return nil
 }
+
+// noCallback is the Ack of a record sent through Send when interceptors
+// are configured: it keeps the record's thunk in its batch (so the
+// completer can tell the interceptors about it) and is not a Callback.
+type noCallback struct{}
 
 func sizeOf(b []byte) int32 {
 	if b == nil {

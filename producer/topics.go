@@ -28,12 +28,13 @@ package producer
 // is dropped up to a second sooner than metadata.max.idle.ms after its last
 // send, which costs at most a metadata fetch if it is used again.
 //
-// The accumulator still finds the partition's deque by name; a handle for
-// the topic's deques would remove that last lookup (see the accumulator's
-// Append).
+// The handle also holds the accumulator's handle on the topic's queues
+// (accumulator.Topic), so Append finds the partition's deque by index.
 
 import (
 	"sync/atomic"
+
+	"github.com/tributary-go/tributary/accumulator"
 
 	"github.com/tributary-go/tributary/metadata"
 	"github.com/tributary-go/tributary/partitioner"
@@ -51,6 +52,8 @@ type topicHandle struct {
 	// part is the partitioner bound to the topic, or nil when the
 	// partitioner is not a partitioner.TopicBinder. Set at creation.
 	part partitioner.BoundTopic
+	// q is the accumulator's handle on the topic's queues. Set at creation.
+	q accumulator.Topic
 	// view is the topic's metadata as of a snapshot; written by any Send
 	// that went through Metadata.Use, read by every Send.
 	view atomic.Pointer[topicView]
@@ -73,7 +76,7 @@ func (p *Producer) handle(name string) *topicHandle {
 		return h
 	}
 	return p.topics.LoadOrCreate(name, func() *topicHandle {
-		h := &topicHandle{name: name}
+		h := &topicHandle{name: name, q: p.acc.Topic(name)}
 		if b, ok := p.part.(partitioner.TopicBinder); ok {
 			h.part = b.BindTopic(name)
 		}
