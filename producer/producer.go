@@ -408,7 +408,16 @@ func (p *Producer) ackFailure(rec *Record, err error) {
 // all records sent before the call have completed (their futures resolved
 // and callbacks run). It blocks until then or until ctx ends, returning
 // ctx's error. Safe for concurrent use.
+//
+// Called from a Callback or an interceptor's OnAcknowledgement, Flush
+// returns ErrFlushInCallback at once and flushes nothing: it would wait
+// for callbacks queued behind the calling one, as Java's
+// KafkaProducer.flush refuses a call from its I/O thread.
 func (p *Producer) Flush(ctx context.Context) error {
+	if p.cmp.inCallback() {
+		p.cfg.logger.Error("producer: Flush called from a callback; returning ErrFlushInCallback instead of deadlocking, as Java does")
+		return ErrFlushInCallback
+	}
 	defer p.timed(metrics.FlushTime)()
 	p.acc.BeginFlush()
 	defer p.acc.EndFlush()
