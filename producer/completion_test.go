@@ -104,7 +104,7 @@ func TestCallbacksInOrderAcrossManyPartitions(t *testing.T) {
 	p := startProducer(t, c, WithLinger(time.Millisecond), WithBatchSize(256))
 	ctx := context.Background()
 	var mu sync.Mutex
-	seen := make([][]int, partitions)   // sequence numbers per partition, in callback order
+	seen := make([][]int, partitions)    // sequence numbers per partition, in callback order
 	offsets := make([]int64, partitions) // last offset per partition
 	for i := range offsets {
 		offsets[i] = -1
