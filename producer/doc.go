@@ -72,11 +72,14 @@
 //
 // # Concurrency
 //
-// A Producer is safe for concurrent use. Callbacks of one partition run in
-// order on a goroutine of their own, so a slow callback never stalls the
-// sender or other partitions; [Future.Get] returns after the record's
+// A Producer is safe for concurrent use. Callbacks run off the sender
+// goroutine on a few completion workers (at most max(4, GOMAXPROCS),
+// started on demand), those of one partition in offset order: a slow
+// callback never stalls the sender, and delays other partitions only when
+// it holds up every worker. [Future.Get] returns after the record's
 // callbacks and interceptors ran, as in Java. [Producer.Close] delivers
 // what is buffered, then releases every goroutine; its wait for callbacks
 // is bounded by its context, and called from a callback it closes without
-// waiting (Java's zero timeout from the I/O thread).
+// waiting (Java's zero timeout from the I/O thread). [Producer.Flush]
+// called from a callback returns [ErrFlushInCallback] at once.
 package producer

@@ -33,6 +33,11 @@ var (
 	ErrInvalidTopic = errors.New("producer: invalid topic name")
 	// ErrMetadataTimeout is matched by *MetadataTimeoutError.
 	ErrMetadataTimeout = errors.New("producer: no metadata within max.block.ms")
+	// ErrFlushInCallback is returned by Flush called from a Callback or an
+	// interceptor's OnAcknowledgement: it would wait for callbacks that
+	// cannot run before the calling one returns (Java's KafkaProducer.flush
+	// throws a KafkaException from its I/O thread for the same reason).
+	ErrFlushInCallback = errors.New("producer: Flush called from a callback or OnAcknowledgement, where waiting for the callbacks would deadlock")
 )
 
 // MetadataTimeoutError reports a Send or PartitionsFor that waited

@@ -120,8 +120,8 @@ func ExampleProducer_SendCallback() {
 	var mu sync.Mutex
 	var acked []string
 	for _, key := range []string{"a", "b", "c", "d"} {
-		// The callback runs on the partition's completion goroutine; it
-		// must be safe to run alongside other partitions' callbacks.
+		// The callback runs on a completion worker; it must be safe to
+		// run alongside other partitions' callbacks.
 		p.SendCallback(ctx, &producer.Record{Topic: "events", Key: []byte(key)}, func(md producer.RecordMetadata, err error) {
 			mu.Lock()
 			defer mu.Unlock()

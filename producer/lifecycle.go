@@ -14,19 +14,47 @@ package producer
 //     (Batch.Complete). It then hands the batch to the completer below
 //     (sender.Config.OnComplete) and forgets it.
 //  3. The completer runs the records' callbacks and the interceptors'
-//     OnAcknowledgement on a goroutine per partition, then calls
+//     OnAcknowledgement on one of its workers, then calls
 //     accumulator.Deallocate, which publishes the outcome to the Futures
 //     (so Get returns after the callbacks, as in Java) and returns the
 //     batch's memory to the pool.
 //
-// Completion runs off the sender goroutine. Each partition gets a serial
-// queue, drained by a goroutine that exists only while the queue is
-// non-empty: callbacks of one partition run in offset order (as in Java),
-// a slow callback delays only its own partition, and an idle producer has
-// no completion goroutines. A batch's memory returns to the buffer pool
-// only after its callbacks ran, so a callback that never returns
-// eventually applies back-pressure through buffer.memory instead of
-// letting queued completions grow without bound.
+// # Completion workers
+//
+// Completion runs off the sender goroutine, so a slow callback never
+// delays a Produce request. Each partition has a serial queue of completed
+// batches; queues with work wait in one shared FIFO list, and a small pool
+// of workers (at most maxWorkers, GOMAXPROCS but no fewer than four) takes
+// them from it. A queue is owned by at most one worker at a time and a
+// worker runs what it took in order, so the callbacks of one partition run
+// in offset order, as in Java. A worker takes the batches a queue holds,
+// runs them, puts the queue back at the end of the list if more arrived
+// meanwhile, and moves on: partitions take turns.
+//
+// Workers start on demand, when a queue gets work and fewer than
+// maxWorkers are alive, and exit as soon as the list is empty, so an idle
+// producer has no completion goroutines. With thousands of partitions
+// nearly every completed batch lands in a queue that had no work, and the
+// design before this one started a goroutine per such batch (and read its
+// id from a stack dump): that cost more CPU than the rest of the
+// completion path. Now a goroutine starts per burst of completions (one
+// Produce response is one burst), and reads its id (goid, for inCallback)
+// once.
+//
+// What a slow callback delays: the other batches of its partition, as
+// before, and one worker. Java runs every callback on its single I/O
+// thread, so one slow callback there stalls the whole producer, sends
+// included; here it takes one of maxWorkers workers, and the others keep
+// completing the other partitions. A callback that blocks for good (or
+// until another record's Future resolves) in maxWorkers partitions at
+// once stalls every completion: memory then stops returning to the pool,
+// and Send blocks for buffer memory up to max.block.ms. Callbacks must be
+// quick, as in Java; hand slow work to your own goroutine.
+//
+// A batch's memory returns to the buffer pool only after its callbacks
+// ran, so a callback that never returns eventually applies back-pressure
+// through buffer.memory instead of letting queued completions grow without
+// bound.
 
 import (
 	"context"
@@ -38,32 +66,58 @@ import (
 	"github.com/tributary-go/tributary/accumulator"
 )
 
-// completer owns the per-partition callback queues.
+// minWorkers is the least maxWorkers may be, whatever GOMAXPROCS says, so
+// that a few blocked callbacks do not stall the completions of every other
+// partition (TestSlowCallbackDoesNotStall).
+const minWorkers = 4
+
+// completer owns the per-partition callback queues and the workers that
+// drain them.
 type completer struct {
 	acc          *accumulator.Accumulator
 	interceptors []Interceptor
 	log          *slog.Logger
+	maxWorkers   int
 
-	mu      sync.Mutex
-	queues  map[accumulator.TopicPartition]*ackQueue // guarded by mu
-	running int                                      // guarded by mu: drain goroutines alive
-	idle    chan struct{}                            // guarded by mu: closed when running drops to 0
+	mu sync.Mutex
+	// queues holds one queue per partition that has completed a batch with
+	// callbacks or interceptors; a queue stays once made (one small struct
+	// per partition, like the accumulator's deques), so a completion costs
+	// no allocation. Guarded by mu.
+	queues map[accumulator.TopicPartition]*ackQueue
+	// pending lists the queues with batches that no worker owns, oldest
+	// first, from index head. Guarded by mu.
+	pending []*ackQueue
+	head    int
+	workers int           // guarded by mu: workers alive
+	ids     []uint64      // guarded by mu: goroutine ids of the workers alive that have started
+	idle    chan struct{} // guarded by mu: closed when workers drops to 0
 }
 
+// A queue is in one of three states: empty (no batches, not listed, no
+// owner), listed (batches, in completer.pending, no owner) or owned (a
+// worker is running batches it took; new ones wait in batches until the
+// worker lists the queue again).
 type ackQueue struct {
 	batches []*accumulator.Batch // guarded by completer.mu
-	running bool                 // a drain goroutine owns the queue; guarded by completer.mu
-	goid    uint64               // the drain goroutine's id, 0 until it has started; guarded by completer.mu
+	listed  bool                 // in completer.pending; guarded by completer.mu
+	owned   bool                 // a worker runs its batches; guarded by completer.mu
 }
 
 func newCompleter(acc *accumulator.Accumulator, interceptors []Interceptor, log *slog.Logger) *completer {
 	idle := make(chan struct{})
 	close(idle)
-	return &completer{acc: acc, interceptors: interceptors, log: log, queues: make(map[accumulator.TopicPartition]*ackQueue), idle: idle}
+	return &completer{
+		acc: acc, interceptors: interceptors, log: log,
+		maxWorkers: max(minWorkers, runtime.GOMAXPROCS(0)),
+		queues:     make(map[accumulator.TopicPartition]*ackQueue),
+		idle:       idle,
+	}
 }
 
 // onComplete is the sender's OnComplete hook, called by the sender
-// goroutine once a batch's outcome is recorded. It never blocks.
+// goroutine once a batch's outcome is recorded. It never blocks (beyond
+// mu, which no one holds while running a callback).
 func (c *completer) onComplete(b *accumulator.Batch) {
 	if !b.HasAcks() && len(c.interceptors) == 0 {
 		c.acc.Deallocate(b)
@@ -77,40 +131,75 @@ func (c *completer) onComplete(b *accumulator.Batch) {
 		c.queues[tp] = q
 	}
 	q.batches = append(q.batches, b)
-	if !q.running {
-		q.running = true
-		if c.running == 0 {
-			c.idle = make(chan struct{})
+	if !q.listed && !q.owned {
+		q.listed = true
+		c.pending = append(c.pending, q)
+		if c.workers < c.maxWorkers {
+			if c.workers == 0 {
+				c.idle = make(chan struct{})
+			}
+			c.workers++
+			go c.work()
 		}
-		c.running++
-		go c.drain(tp, q)
 	}
 	c.mu.Unlock()
 }
 
-// drain runs the queue's batches until it is empty, then exits.
-func (c *completer) drain(tp accumulator.TopicPartition, q *ackQueue) {
+// work takes queues from pending and runs their batches until pending is
+// empty, then exits.
+func (c *completer) work() {
 	id := goid()
+	var run []*accumulator.Batch // the batches taken from the queue being run
 	c.mu.Lock()
-	q.goid = id
-	c.mu.Unlock()
-	for {
-		c.mu.Lock()
-		if len(q.batches) == 0 {
-			q.running = false
-			delete(c.queues, tp)
-			if c.running--; c.running == 0 {
-				close(c.idle)
-			}
-			c.mu.Unlock()
-			return
-		}
-		b := q.batches[0]
-		q.batches[0] = nil
-		q.batches = q.batches[1:]
+	c.ids = append(c.ids, id)
+	for c.head < len(c.pending) {
+		q := c.pending[c.head]
+		c.pending[c.head] = nil
+		c.head++
+		q.listed, q.owned = false, true
+		// Swap the slices: the queue collects new batches in the buffer
+		// this worker used last, so neither grows garbage.
+		run, q.batches = q.batches, run[:0]
 		c.mu.Unlock()
-		c.run(b)
-		c.acc.Deallocate(b)
+		for i, b := range run {
+			c.run(b)
+			c.acc.Deallocate(b)
+			run[i] = nil
+		}
+		c.mu.Lock()
+		q.owned = false
+		if len(q.batches) > 0 {
+			q.listed = true
+			c.pending = append(c.pending, q)
+		}
+		c.compactLocked()
+	}
+	c.pending, c.head = c.pending[:0], 0
+	for i, v := range c.ids {
+		if v == id {
+			c.ids[i] = c.ids[len(c.ids)-1]
+			c.ids = c.ids[:len(c.ids)-1]
+			break
+		}
+	}
+	if c.workers--; c.workers == 0 {
+		close(c.idle)
+	}
+	c.mu.Unlock()
+}
+
+// compactLocked drops the taken prefix of pending once it is more than
+// half the slice, so a list that never empties does not grow without
+// bound. c.mu must be held.
+func (c *completer) compactLocked() {
+	if c.head == len(c.pending) {
+		c.pending, c.head = c.pending[:0], 0
+		return
+	}
+	if c.head > len(c.pending)/2 {
+		n := copy(c.pending, c.pending[c.head:])
+		clear(c.pending[n:])
+		c.pending, c.head = c.pending[:n], 0
 	}
 }
 
@@ -143,7 +232,7 @@ func (c *completer) safely(what string, fn func()) {
 
 // wait blocks until every queued callback has run or ctx ends, and then
 // returns ctx's error. A callback that never returns holds it only until
-// then; its goroutine finishes its queue whenever the callback returns.
+// then; its worker finishes whenever the callback returns.
 func (c *completer) wait(ctx context.Context) error {
 	c.mu.Lock()
 	idle := c.idle
@@ -156,15 +245,16 @@ func (c *completer) wait(ctx context.Context) error {
 	}
 }
 
-// inCallback reports whether the calling goroutine is one of the drain
-// goroutines, that is, whether it is running inside a callback or an
-// interceptor's OnAcknowledgement.
+// inCallback reports whether the calling goroutine is one of the
+// completion workers, that is, whether it is running inside a callback or
+// an interceptor's OnAcknowledgement. A worker records its id before it
+// takes any queue, so a callback always finds it.
 func (c *completer) inCallback() bool {
 	id := goid()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, q := range c.queues {
-		if q.running && q.goid == id {
+	for _, v := range c.ids {
+		if v == id {
 			return true
 		}
 	}
@@ -173,10 +263,10 @@ func (c *completer) inCallback() bool {
 
 // goid returns the calling goroutine's id, read from the header of its
 // stack trace ("goroutine 42 [running]:"). Go has no other way to ask
-// "am I that goroutine?", which Close needs to notice a call from a
-// callback (Java's KafkaProducer.close compares the current thread with
-// its I/O thread). It costs about a microsecond: each drain goroutine
-// calls it once when it starts, and Close once.
+// "am I that goroutine?", which Close and Flush need to notice a call from
+// a callback (Java's KafkaProducer compares the current thread with its
+// I/O thread). It costs about a microsecond: each completion worker calls
+// it once when it starts, and Close and Flush once per call.
 func goid() uint64 {
 	var buf [40]byte
 	n := runtime.Stack(buf[:], false)

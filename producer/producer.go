@@ -421,7 +421,16 @@ func (p *Producer) ackFailure(rec *Record, err error) {
 // all records sent before the call have completed (their futures resolved
 // and callbacks run). It blocks until then or until ctx ends, returning
 // ctx's error. Safe for concurrent use.
+//
+// Called from a Callback or an interceptor's OnAcknowledgement, Flush
+// returns ErrFlushInCallback at once and flushes nothing: it would wait
+// for callbacks queued behind the calling one, as Java's
+// KafkaProducer.flush refuses a call from its I/O thread.
 func (p *Producer) Flush(ctx context.Context) error {
+	if p.cmp.inCallback() {
+		p.cfg.logger.Error("producer: Flush called from a callback; returning ErrFlushInCallback instead of deadlocking, as Java does")
+		return ErrFlushInCallback
+	}
 	defer p.timed(metrics.FlushTime)()
 	p.acc.BeginFlush()
 	defer p.acc.EndFlush()
@@ -466,12 +475,12 @@ func (p *Producer) PartitionsFor(ctx context.Context, topic string) ([]Partition
 // runs the remaining callbacks, and releases every goroutine and
 // connection. If ctx ends first, records not yet delivered fail with an
 // error matching ErrClosed and Close returns a *CloseError; a callback
-// still running then is not waited for (its goroutine finishes its queue
+// still running then is not waited for (its worker finishes its queues
 // when it returns). After Close, Send fails with ErrClosed.
 //
 // Close blocks. Calling it again waits for the first call (or for its own
 // ctx) and returns the first call's result. Called from a Callback or an
-// interceptor's OnAcknowledgement, which run on goroutines Close would
+// interceptor's OnAcknowledgement, which run on workers Close would
 // otherwise wait for, Close does not wait at all, like Java's
 // KafkaProducer.close from its I/O thread (a zero timeout): whatever is
 // not yet delivered fails with ErrClosed at once, and Close returns a

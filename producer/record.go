@@ -47,16 +47,19 @@ type RecordMetadata struct {
 // acknowledgement, like the Java ProducerInterceptor. Implementations must
 // be safe for concurrent use. OnSend runs on the caller's goroutine and may
 // return a replacement record (or the same one); OnAcknowledgement runs on
-// the producer's completion goroutine for the record's partition, for
-// successes and failures (including records that failed before they were
-// appended). Neither may block for long; a panic is recovered and logged.
+// one of the producer's completion workers, in offset order per partition,
+// for successes and failures (for a record that failed before it was
+// appended, on the goroutine that called Send). Neither may block for
+// long; a panic is recovered and logged.
 type Interceptor interface {
 	OnSend(r *Record) *Record
 	OnAcknowledgement(md RecordMetadata, err error)
 }
 
-// Callback receives a record's outcome. It runs on the producer's
-// completion goroutine for the record's partition, in offset order for that
-// partition; a slow callback delays only later callbacks of its partition,
-// never the sender or other partitions.
+// Callback receives a record's outcome. It runs on one of the producer's
+// completion workers (at most max(4, GOMAXPROCS)), in offset order for its
+// partition; a slow callback delays the later callbacks of its partition
+// and occupies one worker, never the sender. Keep it quick, as in Java
+// (which runs every callback on its one I/O thread): callbacks blocked in
+// every worker at once stall all completions.
 type Callback func(md RecordMetadata, err error)
