@@ -153,14 +153,25 @@ func (m *Idempotence) Ready(inflight int) bool {
 		}
 		return false
 	}
-	if id != m.seenID || epoch != m.seenEpoch {
-		m.seenID, m.seenEpoch = id, epoch
-		if m.external {
-			m.bumpNeeded = false // the new epoch restarts every sequence
-		}
-		m.resetSequences()
-	}
+	m.adopt(id, epoch)
 	return !m.bumpNeeded
+}
+
+// adopt renumbers the waiting batches when id and epoch are not the ones
+// sequences were last numbered for. Ready calls it; so does Options, for a
+// TxnManager that set a new epoch (EndTxn v5, KIP-890) after this pass's
+// Ready looked: a batch of the next transaction drained in that window
+// would otherwise take the new epoch with the old epoch's next sequence,
+// and the next Ready would restamp it while its request is being written.
+func (m *Idempotence) adopt(id int64, epoch int16) {
+	if id == m.seenID && epoch == m.seenEpoch {
+		return
+	}
+	m.seenID, m.seenEpoch = id, epoch
+	if m.external {
+		m.bumpNeeded = false // the new epoch restarts every sequence
+	}
+	m.resetSequences(id, epoch)
 }
 
 // retryWaiter is implemented by a ProducerState whose Ready can stay false
@@ -228,9 +239,10 @@ func (m *Idempotence) setProducerID(id int64, epoch int16) {
 }
 
 // resetSequences renumbers every partition's waiting batches from 0 under
-// the current id and epoch. Nothing is in flight when it runs.
-func (m *Idempotence) resetSequences() {
-	id, epoch := m.ProducerID()
+// id and epoch. Nothing is in flight when it runs: the bump waits for
+// in-flight requests, and a TxnManager sets a new epoch only after every
+// batch of the transaction completed.
+func (m *Idempotence) resetSequences(id int64, epoch int16) {
 	for _, ps := range m.parts {
 		ps.next = 0
 		ps.unresolved = false
@@ -296,6 +308,7 @@ func (m *Idempotence) Allow(b *accumulator.Batch, node int32) bool {
 // Options implements accumulator.DrainGate: it assigns the next sequence.
 func (m *Idempotence) Options(b *accumulator.Batch) protocol.BatchOptions {
 	id, epoch := m.ProducerID()
+	m.adopt(id, epoch)
 	ps := m.part(b)
 	seq := ps.next
 	ps.next = protocol.AddSequence(ps.next, b.NumRecords())

@@ -34,3 +34,33 @@ func TestOutOfOrderFirstMaybeWrittenNotResent(t *testing.T) {
 	m.Ready(0)
 	assert.Equal(t, []*accumulator.Batch{first}, m.Uncertain(), "the maybe-written batch fails as uncertain, not resent")
 }
+
+// TestEpochSetBetweenReadyAndDrain: a TxnManager sets the epoch EndTxn v5
+// returned (KIP-890) while the sender is between Ready and Drain, and a
+// batch of the next transaction drains in that window. It must start the
+// new epoch's sequences at 0, and the next Ready must leave it alone: it
+// may be on the wire by then (before, it took the new epoch with the old
+// epoch's next sequence, which the broker refuses with
+// OUT_OF_ORDER_SEQUENCE_NUMBER, and Ready restamped it under the writer:
+// TestTxnCommitAndAbortVisibility's data race).
+func TestEpochSetBetweenReadyAndDrain(t *testing.T) {
+	m := newTestTxn(t).idem
+	m.setProducerID(7, 3)
+	m.Ready(0)
+	first := batch("t", 0)
+	o := m.Options(first)
+	assert.Equal(t, protocol.BatchOptions{ProducerID: 7, ProducerEpoch: 3, BaseSequence: 0}, o)
+	m.Acked(first)
+
+	m.Ready(0)            // the sender's pass begins under epoch 3
+	m.setProducerID(7, 4) // EndTxn's answer arrives meanwhile
+	next := batch("t", 0)
+	o = m.Options(next)
+	assert.Equal(t, protocol.BatchOptions{ProducerID: 7, ProducerEpoch: 4, BaseSequence: 0}, o, "the new epoch's sequences start at 0")
+	assert.Equal(t, [2]int64{7, 4}, [2]int64{m.seenID, int64(m.seenEpoch)}, "numbered for the epoch it carries, so Ready does not renumber it")
+
+	m.Ready(1) // the next pass, with next in flight
+	assert.Equal(t, []*accumulator.Batch{next}, m.parts[topicPartition{Topic: "t", Partition: 0}].unacked)
+	o = m.Options(batch("t", 0))
+	assert.Equal(t, int32(next.NumRecords()), o.BaseSequence, "numbering goes on after the batch in flight")
+}
