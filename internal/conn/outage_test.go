@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -154,4 +155,75 @@ func TestPoolReportsSilentBrokerOnce(t *testing.T) {
 	assert.Equal(t, silent+1, connects)
 	assert.Equal(t, silent+1, closes, "the timed-out connections and the one Close closed")
 	assert.Equal(t, silent, timeouts)
+}
+
+// TestSilentThenUnreachableIsOneOutage: a broker stops answering (a
+// Metadata request times out at second 0 of a fake clock), then cannot be
+// dialed (seconds 10 and 35), then answers again (second 50). That is one
+// outage: one "broker stopped answering" warning at its start and no
+// second start line for the failed dials; the "still unreachable"
+// reminder comes 30 s after the broker stopped answering, not after the
+// first failed dial, and says down_for=35s; "broker answers again" ends
+// it with down_for=50s.
+func TestSilentThenUnreachableIsOneOutage(t *testing.T) {
+	checkNoLeaks(t)
+	cl := newCluster(t)
+	addr := cl.ListenAddrs()[0]
+	var swallow, down atomic.Bool
+	swallow.Store(true)
+	cl.ControlKey(int16(kmsg.Metadata), func(kmsg.Request) (kmsg.Response, error, bool) {
+		cl.KeepControl()
+		return nil, nil, swallow.Load()
+	})
+	dialer := func(ctx context.Context, network, a string) (net.Conn, error) {
+		if down.Load() {
+			return nil, errors.New("connection refused")
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, network, a)
+	}
+	logs := &logRecords{}
+	p := NewPool(&Config{Dial: dialer, RequestTimeout: 100 * time.Millisecond,
+		ReconnectBackoff: time.Millisecond, ReconnectBackoffMax: time.Millisecond, Logger: slog.New(logs)}, nil)
+	defer p.Close()
+	var fake atomic.Int64 // fake clock, in seconds
+	start := time.Now()
+	p.now = func() time.Time { return start.Add(time.Duration(fake.Load()) * time.Second) }
+	ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
+	defer cancel()
+
+	c, err := p.Get(ctx, 4, addr, PurposeControl)
+	require.NoError(t, err)
+	_, err = c.Do(ctx, metadataReq())
+	require.ErrorIs(t, err, ErrRequestTimeout)
+	wait(t, c.Done(), "the timed-out connection closed")
+	require.Equal(t, 1, logs.count(slog.LevelWarn, "broker stopped answering"))
+
+	down.Store(true)
+	fake.Store(10)
+	_, err = p.Get(ctx, 4, addr, PurposeControl)
+	require.Error(t, err)
+	assert.Zero(t, logs.count(slog.LevelWarn, "connection to broker could not be established"), "the outage started already")
+	assert.Zero(t, logs.count(slog.LevelWarn, "broker still unreachable after "), "10 s into the outage")
+
+	fake.Store(35)
+	_, err = p.Get(ctx, 4, addr, PurposeControl)
+	require.Error(t, err)
+	still := logs.attrs(slog.LevelWarn, "broker still unreachable after ")
+	require.Len(t, still, 1, "30 s after the broker stopped answering")
+	assert.Equal(t, 35*time.Second, still[0]["down_for"].Duration(), "counted from the first timeout, not from the first failed dial")
+
+	down.Store(false)
+	swallow.Store(false)
+	fake.Store(50)
+	c, err = p.Get(ctx, 4, addr, PurposeControl)
+	require.NoError(t, err)
+	_, err = c.Do(ctx, metadataReq())
+	require.NoError(t, err)
+	again := logs.attrs(slog.LevelInfo, "broker answers again")
+	require.Len(t, again, 1)
+	assert.Equal(t, 50*time.Second, again[0]["down_for"].Duration())
+	assert.Equal(t, addr, again[0]["broker"].String())
+	assert.Zero(t, logs.count(slog.LevelInfo, "broker reachable again"), "the dial is not the end: the broker had stopped answering")
+	assert.Equal(t, 1, logs.count(slog.LevelWarn, "broker stopped answering"), "one start line per outage")
 }
