@@ -80,11 +80,17 @@ func TestRequestTimeoutNamesBrokerAndSetting(t *testing.T) {
 		return nil, nil, true // swallow: never answer
 	})
 	addr := cl.ListenAddrs()[0]
-	c := dial(t, addr, &Config{RequestTimeout: 100 * time.Millisecond})
+	c := dial(t, addr, &Config{RequestTimeout: silentRequestTimeout}) // the handshake must not time out
 	_, err := c.Do(context.Background(), metadataReq("t"))
 	require.ErrorIs(t, err, ErrRequestTimeout)
-	assert.Regexp(t, `^conn: broker `+addr+` did not answer Metadata v\d+ \(correlation id \d+\) within request.timeout.ms=100ms$`, err.Error())
+	assert.Regexp(t, `^conn: broker `+addr+` did not answer Metadata v\d+ \(correlation id \d+\) within request.timeout.ms=2s$`, err.Error())
 }
+
+// silentRequestTimeout is request.timeout.ms for the pool tests whose
+// broker swallows requests: each swallowed request costs that much, and
+// every answered one, the dials' ApiVersions included, must come within
+// it however loaded the machine is.
+const silentRequestTimeout = 2 * time.Second
 
 // TestPoolReportsSilentBrokerOnce: a broker that swallows Metadata
 // requests (the connection stays open) times out three requests in a row,
@@ -111,7 +117,11 @@ func TestPoolReportsSilentBrokerOnce(t *testing.T) {
 	var connects, closes, timeouts int
 	logs := &logRecords{}
 	p := NewPool(&Config{
-		RequestTimeout: 100 * time.Millisecond, ReconnectBackoff: time.Millisecond, ReconnectBackoffMax: time.Millisecond,
+		// Long enough for kfake to answer every dial's ApiVersions on a
+		// loaded machine: that request times out at request.timeout.ms
+		// too, and a dial that fails there breaks the count (100 ms
+		// did, 2 in 150 runs beside -race tests and CPU hogs).
+		RequestTimeout: silentRequestTimeout, ReconnectBackoff: time.Millisecond, ReconnectBackoffMax: time.Millisecond,
 		Logger: slog.New(logs),
 		OnConnect: func(node int32, adopted bool) {
 			mu.Lock()
@@ -183,7 +193,7 @@ func TestSilentThenUnreachableIsOneOutage(t *testing.T) {
 		return d.DialContext(ctx, network, a)
 	}
 	logs := &logRecords{}
-	p := NewPool(&Config{Dial: dialer, RequestTimeout: 100 * time.Millisecond,
+	p := NewPool(&Config{Dial: dialer, RequestTimeout: silentRequestTimeout,
 		ReconnectBackoff: time.Millisecond, ReconnectBackoffMax: time.Millisecond, Logger: slog.New(logs)}, nil)
 	defer p.Close()
 	var fake atomic.Int64 // fake clock, in seconds
