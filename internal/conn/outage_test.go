@@ -237,3 +237,37 @@ func TestSilentThenUnreachableIsOneOutage(t *testing.T) {
 	assert.Zero(t, logs.count(slog.LevelInfo, "broker reachable again"), "the dial is not the end: the broker had stopped answering")
 	assert.Equal(t, 1, logs.count(slog.LevelWarn, "broker stopped answering"), "one start line per outage")
 }
+
+// TestHandshakeTimeoutNamesItsNode: a broker that accepts connections and
+// swallows the ApiVersions handshake fails each dial at
+// request.timeout.ms. OnClose sees the connection that died with the
+// node id it was dialed for, not 0 (which is some other broker's id),
+// and the pool reports that the broker stopped answering.
+func TestHandshakeTimeoutNamesItsNode(t *testing.T) {
+	checkNoLeaks(t)
+	cl := newCluster(t)
+	cl.ControlKey(int16(kmsg.ApiVersions), func(kmsg.Request) (kmsg.Response, error, bool) {
+		cl.KeepControl()
+		return nil, nil, true
+	})
+	var mu sync.Mutex
+	var nodes []int32
+	logs := &logRecords{}
+	p := NewPool(&Config{RequestTimeout: 100 * time.Millisecond, ReconnectBackoff: time.Hour, ReconnectBackoffMax: time.Hour,
+		Logger: slog.New(logs),
+		OnClose: func(node int32, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			nodes = append(nodes, node)
+		},
+	}, nil)
+	defer p.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
+	defer cancel()
+	_, err := p.Get(ctx, 4, cl.ListenAddrs()[0], PurposeControl)
+	require.ErrorIs(t, err, ErrRequestTimeout)
+	mu.Lock()
+	assert.Equal(t, []int32{4}, nodes)
+	mu.Unlock()
+	assert.Equal(t, 1, logs.count(slog.LevelWarn, "broker stopped answering"))
+}

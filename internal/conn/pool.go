@@ -275,7 +275,7 @@ func (p *Pool) retireLocked(c *Conn) {
 func (p *Pool) dial(nodeID int32, addr string, purpose Purpose, gen uint64, done chan struct{}) {
 	defer p.dials.Done()
 	defer close(done)
-	c, err := dialFor(p.ctx, addr, p.cfg, p, purpose)
+	c, err := dialFor(p.ctx, addr, p.cfg, p, nodeID, purpose)
 
 	p.mu.Lock()
 	if c != nil {
