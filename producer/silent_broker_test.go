@@ -98,7 +98,7 @@ func TestSilentBrokerLoggedOnceAndCounted(t *testing.T) {
 	require.Len(t, again, 1)
 	assert.EqualValues(t, 0, again[0].attrs["node"].Int64())
 	assert.Equal(t, addr, again[0].attrs["broker"].String())
-	assert.GreaterOrEqual(t, again[0].attrs["silent_for"].Duration(), time.Duration(timeouts-1)*requestTimeout)
+	assert.GreaterOrEqual(t, again[0].attrs["down_for"].Duration(), time.Duration(timeouts-1)*requestTimeout)
 	assert.Empty(t, logs.find("connection failed"), "no line per timed-out connection")
 
 	m := p.Metrics()

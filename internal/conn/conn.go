@@ -163,12 +163,13 @@ type Conn struct {
 // Err is a *SetupTimeoutError naming the step the broker did not answer.
 // Dial blocks; it is safe for concurrent use.
 func Dial(ctx context.Context, addr string, cfg *Config) (*Conn, error) {
-	return dialFor(ctx, addr, cfg, nil, 0)
+	return dialFor(ctx, addr, cfg, nil, 0, 0)
 }
 
 // dialFor is Dial for pool (nil for none), which learns of the connection's
-// death and, on request, of its next response.
-func dialFor(ctx context.Context, addr string, cfg *Config, pool *Pool, purpose Purpose) (*Conn, error) {
+// death and, on request, of its next response, as node's: from the start,
+// so that a handshake that times out is the right broker's.
+func dialFor(ctx context.Context, addr string, cfg *Config, pool *Pool, node int32, purpose Purpose) (*Conn, error) {
 	rc, err := resolve(cfg)
 	if err != nil {
 		return nil, &DialError{Addr: addr, Err: err}
@@ -192,7 +193,7 @@ func dialFor(ctx context.Context, addr string, cfg *Config, pool *Pool, purpose 
 			return nil, fail("the TLS handshake", err)
 		}
 	}
-	c := newConn(addr, nc, rc, pool, purpose)
+	c := newConn(addr, nc, rc, pool, node, purpose)
 	if err := c.handshake(dctx); err != nil {
 		c.Close()
 		return nil, fail("the ApiVersions handshake", tlsAfterHandshake(rc, addr, err))
@@ -212,10 +213,11 @@ func dialFor(ctx context.Context, addr string, cfg *Config, pool *Pool, purpose 
 var errSetupDeadline = errors.New("socket.connection.setup.timeout.ms elapsed")
 
 // newConn wraps an open socket and starts the goroutines.
-func newConn(addr string, nc net.Conn, cfg *Config, pool *Pool, purpose Purpose) *Conn {
+func newConn(addr string, nc net.Conn, cfg *Config, pool *Pool, node int32, purpose Purpose) *Conn {
 	c := &Conn{
 		addr:       addr,
 		pool:       pool,
+		node:       node,
 		purpose:    purpose,
 		cfg:        cfg,
 		log:        cfg.Logger,

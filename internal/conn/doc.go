@@ -89,11 +89,14 @@
 // socket.connection.setup.timeout.ms; failures of an established
 // connection are [*OpError] or [*RequestTimeoutError] (naming the broker
 // and request.timeout.ms); [ErrClosed], [ErrIdle] and [ErrProtocol] are
-// matched with errors.Is. A broker that stays unreachable is logged at its
-// first failed dial, then at most once per 30 s, and once when it is back.
-// A broker that stops answering (request timeouts) is logged once, "broker
-// stopped answering" with its node id, address and request.timeout.ms, and
-// once when it answers again, however many requests timed out in between;
+// matched with errors.Is. A broker that stops answering (request
+// timeouts) or cannot be dialed is one outage, logged once at its start
+// ("broker stopped answering" with its node id, address and
+// request.timeout.ms, or "connection to broker could not be established"),
+// recalled at most once per 30 s while it lasts, and logged once at its
+// end ("broker answers again" or "broker reachable again") with down_for
+// counted from whichever came first, however many requests timed out or
+// dials failed in between;
 // Config.OnConnect and Config.OnClose let the owner count connections and
 // timeouts per broker. Kafka error codes in responses are not errors here:
 // they are the caller's to interpret.

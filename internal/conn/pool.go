@@ -27,14 +27,12 @@ import (
 // connections are kept on a retired list until their goroutines are gone,
 // and Close waits for them along with every background dial.
 
-// A broker that stays down would log a warning per reconnect attempt (one a
-// second at the default reconnect.backoff.max.ms). The pool logs the first
-// failed attempt, then at most one "still unreachable" line per
-// unreachableLogEvery while the broker stays down, at debug level in
-// between, and one line when it is reachable again.
+// A broker that stays down or stops answering would log a warning per
+// reconnect attempt or per request timeout; outage.go explains how the
+// pool logs it once at the start of the outage and once at its end.
 
-// unreachableLogEvery is how often the pool repeats that a broker is still
-// unreachable.
+// unreachableLogEvery is how often the pool recalls an outage that goes on
+// (outage.go).
 const unreachableLogEvery = 30 * time.Second
 
 // Purpose says what a connection carries.
@@ -99,13 +97,7 @@ type node struct {
 	failures int                        // consecutive failed dials
 	retryAt  time.Time                  // no dial before this
 	lastErr  error
-	// Logging of a broker that stays down (pool.now's clock).
-	downSince, loggedAt time.Time // first failed dial of the run; last line logged
-	dialFails           int       // failed dials in the run (failures also counts dropped connections)
-	// A broker that stopped answering (silent.go): since when, and the
-	// purpose whose next response ends the silence; zero while it answers.
-	silentSince   time.Time
-	silentPurpose Purpose
+	out      outage // the broker's current outage, for the log (outage.go)
 }
 
 // NewPool returns an empty pool. onReady, if not nil, is called after every
@@ -205,7 +197,7 @@ func (p *Pool) nodeLocked(nodeID int32, addr string) *node {
 		p.log.Info("broker address changed", "node", nodeID, "old", n.addr, "new", addr)
 		p.dropLocked(n)
 		n.addr = addr
-		n.failures, n.retryAt, n.lastErr, n.dialFails = 0, time.Time{}, nil, 0
+		n.failures, n.retryAt, n.lastErr, n.out = 0, time.Time{}, nil, outage{}
 	}
 	return n
 }
@@ -283,7 +275,7 @@ func (p *Pool) retireLocked(c *Conn) {
 func (p *Pool) dial(nodeID int32, addr string, purpose Purpose, gen uint64, done chan struct{}) {
 	defer p.dials.Done()
 	defer close(done)
-	c, err := dialFor(p.ctx, addr, p.cfg, p, purpose)
+	c, err := dialFor(p.ctx, addr, p.cfg, p, nodeID, purpose)
 
 	p.mu.Lock()
 	if c != nil {
@@ -298,24 +290,11 @@ func (p *Pool) dial(nodeID int32, addr string, purpose Purpose, gen uint64, done
 	case stale:
 	case err != nil:
 		p.failLocked(n, time.Now(), err)
-		p.logDialFailureLocked(n, nodeID, purpose, err)
+		p.dialFailedLocked(n, nodeID, purpose, err)
 	default:
 		n.conns[purpose] = c
-		switch {
-		case !n.silentSince.IsZero():
-			// It said nothing since it went silent; its first answer
-			// on c ends the silence, and says so (silent.go).
-			if purpose == n.silentPurpose {
-				c.watchAnswer.Store(true)
-			}
-			if n.dialFails > 0 {
-				p.log.Debug("broker reachable again", "node", nodeID, "broker", addr, "failed_attempts", n.dialFails)
-			}
-		case n.dialFails > 0:
-			p.log.Info("broker reachable again", "node", nodeID, "broker", addr,
-				"failed_attempts", n.dialFails, "down_for", p.now().Sub(n.downSince).Round(time.Millisecond))
-		}
-		n.failures, n.retryAt, n.lastErr, n.dialFails = 0, time.Time{}, nil, 0
+		p.dialedLocked(n, nodeID, c, purpose)
+		n.failures, n.retryAt, n.lastErr = 0, time.Time{}, nil
 	}
 	p.mu.Unlock()
 
@@ -327,33 +306,6 @@ func (p *Pool) dial(nodeID int32, addr string, purpose Purpose, gen uint64, done
 	}
 	if p.onReady != nil && !stale {
 		p.onReady()
-	}
-}
-
-// logDialFailureLocked logs a failed dial: the first of a run as a
-// warning, then a "still unreachable" warning at most once per logEvery,
-// and debug lines in between.
-func (p *Pool) logDialFailureLocked(n *node, nodeID int32, purpose Purpose, err error) {
-	now := p.now()
-	n.dialFails++
-	retryIn := time.Until(n.retryAt).Round(time.Millisecond)
-	switch {
-	case n.dialFails == 1 && !n.silentSince.IsZero():
-		// Already reported as not answering (silent.go).
-		n.downSince, n.loggedAt = now, now
-		p.log.Debug("connection to broker could not be established",
-			"node", nodeID, "broker", n.addr, "purpose", purpose, "retry_in", retryIn, "err", err)
-	case n.dialFails == 1:
-		n.downSince, n.loggedAt = now, now
-		p.log.Warn("connection to broker could not be established",
-			"node", nodeID, "broker", n.addr, "purpose", purpose, "retry_in", retryIn, "err", err)
-	case now.Sub(n.loggedAt) >= p.logEvery:
-		n.loggedAt = now
-		p.log.Warn(fmt.Sprintf("broker still unreachable after %d attempts", n.dialFails),
-			"node", nodeID, "broker", n.addr, "down_for", now.Sub(n.downSince).Round(time.Second), "err", err)
-	default:
-		p.log.Debug("connection to broker could not be established",
-			"node", nodeID, "broker", n.addr, "purpose", purpose, "attempts", n.dialFails, "retry_in", retryIn, "err", err)
 	}
 }
 

@@ -45,6 +45,25 @@ func (h *logRecords) count(level slog.Level, prefix string) int {
 	return n
 }
 
+// attrs returns the attributes of each record at level whose message
+// starts with prefix, in log order.
+func (h *logRecords) attrs(level slog.Level, prefix string) []map[string]slog.Value {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var all []map[string]slog.Value
+	for _, r := range h.recs {
+		if r.Level == level && strings.HasPrefix(r.Message, prefix) {
+			m := map[string]slog.Value{}
+			r.Attrs(func(a slog.Attr) bool {
+				m[a.Key] = a.Value
+				return true
+			})
+			all = append(all, m)
+		}
+	}
+	return all
+}
+
 // TestUnreachableBrokerLogsSparsely: a broker that stays down for 100
 // calls to Get, one a (fake) second apart, gets one warning for the first
 // failure, one "still unreachable" line per 30 s after it, and one line

@@ -26,7 +26,9 @@ func TestKafkaClusterRoundTrip(t *testing.T) {
 	c := kafkatest.Shared(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	const topic = "kafkatest-roundtrip"
+	// A topic of its own per run: the cluster is shared by every run of
+	// -count=N, and a second CreateTopic of one name fails.
+	topic := fmt.Sprintf("kafkatest-roundtrip-%d", time.Now().UnixNano())
 	if err := c.CreateTopic(ctx, topic, 2, 3, nil); err != nil {
 		t.Fatal(err)
 	}
