@@ -233,9 +233,10 @@ func (p *Producer) Send(ctx context.Context, rec *Record) *Future {
 
 // SendCallback is Send with a callback instead of a Future: cb receives the
 // record's outcome on one of the completion workers, in offset order per
-// partition (see Callback). It allocates nothing per record. When the record fails before
-// it is queued (the cases where Send resolves its Future at once), cb runs
-// on the calling goroutine before SendCallback returns.
+// partition (see Callback). It allocates nothing per record. When the
+// record fails before it is queued (the cases where Send resolves its
+// Future at once), cb runs on the calling goroutine before SendCallback
+// returns.
 func (p *Producer) SendCallback(ctx context.Context, rec *Record, cb Callback) {
 	if err := p.send(ctx, rec, nil, cb); err != nil && cb != nil {
 		md := RecordMetadata{Partition: -1, Offset: -1, SerializedKeySize: -1, SerializedValueSize: -1}

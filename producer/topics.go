@@ -35,7 +35,6 @@ import (
 	"sync/atomic"
 
 	"github.com/tributary-go/tributary/accumulator"
-
 	"github.com/tributary-go/tributary/metadata"
 	"github.com/tributary-go/tributary/partitioner"
 )
