@@ -98,8 +98,7 @@ type Accumulator struct {
 	loadAt   int64    // when queue depths were last reported
 	visits   uint64   // deques looked at under their lock, for tests
 
-	incMu   sync.Mutex
-	incHead *Batch // batches not yet deallocated, linked by Batch.incNext; guarded by incMu
+	inc incomplete // batches not yet deallocated, for Flush
 }
 
 // topicQueues holds a topic's deques, indexed by partition. The slice is
@@ -144,6 +143,7 @@ func New(cfg Config, pool *BufferPool) *Accumulator {
 		due: dqHeap{kind: dueHeap}, exp: dqHeap{kind: expHeap},
 	}
 	a.sleepUntil.Store(noSleep)
+	a.inc.init()
 	pool.SetOnWait(a.signal)
 	return a
 }
@@ -370,40 +370,6 @@ var testHookPublished func(*Batch)
 // grown by large batches come back grown.
 var thunkPool = sync.Pool{New: func() any { s := make([]Thunk, 0, 16); return &s }}
 
-func (a *Accumulator) track(b *Batch) {
-	a.incMu.Lock()
-	b.tracked = true
-	b.incNext = a.incHead
-	if a.incHead != nil {
-		a.incHead.incPrev = b
-	}
-	a.incHead = b
-	a.incMu.Unlock()
-}
-
-// untrack takes b off the incomplete list and wakes Flush calls waiting
-// on it.
-func (a *Accumulator) untrack(b *Batch) {
-	a.incMu.Lock()
-	defer a.incMu.Unlock()
-	if !b.tracked {
-		return
-	}
-	b.tracked = false
-	if b.incPrev != nil {
-		b.incPrev.incNext = b.incNext
-	} else {
-		a.incHead = b.incNext
-	}
-	if b.incNext != nil {
-		b.incNext.incPrev = b.incPrev
-	}
-	b.incPrev, b.incNext = nil, nil
-	if b.released != nil {
-		close(b.released)
-	}
-}
-
 // Deallocate publishes a completed batch's Result to its futures and
 // returns its memory to the pool. It is called once per batch, after its
 // callbacks ran. A batch split from a larger one releases the larger one
@@ -455,30 +421,6 @@ func (a *Accumulator) Completed(b *Batch) {
 		return
 	}
 	a.Deallocate(b)
-}
-
-// Incomplete returns, for every batch not yet deallocated, a channel that
-// closes when it is (its records completed and their callbacks ran), for
-// Flush to wait on.
-func (a *Accumulator) Incomplete() []<-chan struct{} {
-	a.incMu.Lock()
-	defer a.incMu.Unlock()
-	var out []<-chan struct{}
-	for b := a.incHead; b != nil; b = b.incNext {
-		if b.released == nil {
-			b.released = make(chan struct{})
-		}
-		out = append(out, b.released)
-	}
-	return out
-}
-
-// HasIncomplete reports whether any batch is queued, in flight or awaiting
-// its callbacks.
-func (a *Accumulator) HasIncomplete() bool {
-	a.incMu.Lock()
-	defer a.incMu.Unlock()
-	return a.incHead != nil
 }
 
 // BeginFlush makes every queued batch ready at once until EndFlush.

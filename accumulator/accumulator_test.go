@@ -214,9 +214,10 @@ func TestHandlesAndCompletion(t *testing.T) {
 	b.Complete(100, -1, nil, nil)
 	assert.False(t, r0.IsDone(), "futures see the outcome only after Deallocate (callbacks first)")
 	assert.True(t, acc.HasIncomplete())
-	released := acc.Incomplete()
+	awaited := make(chan error, 1)
+	go func() { awaited <- acc.AwaitIncomplete(context.Background()) }()
 	acc.Completed(b)
-	<-released[0]
+	require.NoError(t, <-awaited)
 	assert.True(t, r0.IsDone())
 	assert.Equal(t, int64(100), r0.BaseOffset)
 	assert.False(t, acc.HasIncomplete())
@@ -279,7 +280,9 @@ func TestNoBatchTrackedAfterRelease(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 0, acc.Queued())
 	assert.False(t, acc.HasIncomplete(), "a released batch is still counted as incomplete")
-	assert.Empty(t, acc.Incomplete(), "Flush would wait on a batch that is gone")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // a wait that had to block would return ctx's error
+	assert.NoError(t, acc.AwaitIncomplete(ctx), "Flush would wait on a batch that is gone")
 }
 
 func TestAppendRejectsOversizedRecords(t *testing.T) {

@@ -177,19 +177,15 @@ type Batch struct {
 	hasAcks  bool     // some thunk has an Ack
 	records  int32    // records appended
 
-	// released is closed by Deallocate, for Flush; made by Incomplete
-	// when Flush first asks. incPrev/incNext link the batch into the
-	// accumulator's list of incomplete batches; tracked says it is on it.
-	// All three guarded by Accumulator.incMu.
-	released         chan struct{}
-	incPrev, incNext *Batch
-	tracked          bool
-	created          time.Time // for linger.ms and delivery.timeout.ms
-	full             bool      // no more appends: the next record did not fit, or no memory to grow
-	maxSize          int       // size limit for appends (batch.size or larger); cap(buf) may be smaller until the batch grows
-	encoded          []byte    // the finished batch once closed
-	rawSize          int       // batch size before compression; set by Close, for metrics
-	Attempts         int       // sends so far; owned by the sender
+	// counted says which of the accumulator's incomplete-batch counters
+	// counts the batch, plus one; 0 when none does (incomplete.go).
+	counted  int8
+	created  time.Time // for linger.ms and delivery.timeout.ms
+	full     bool      // no more appends: the next record did not fit, or no memory to grow
+	maxSize  int       // size limit for appends (batch.size or larger); cap(buf) may be smaller until the batch grows
+	encoded  []byte    // the finished batch once closed
+	rawSize  int       // batch size before compression; set by Close, for metrics
+	Attempts int       // sends so far; owned by the sender
 	// RetryAt is when a retried batch may be sent again; owned by the sender.
 	RetryAt time.Time
 	// InFlight is true while a request carrying the batch is outstanding.

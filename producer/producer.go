@@ -436,14 +436,7 @@ func (p *Producer) Flush(ctx context.Context) error {
 	p.acc.BeginFlush()
 	defer p.acc.EndFlush()
 	p.snd.Wake()
-	for _, released := range p.acc.Incomplete() {
-		select {
-		case <-released:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return nil
+	return p.acc.AwaitIncomplete(ctx)
 }
 
 // PartitionInfo describes one partition of a topic.

@@ -29,14 +29,7 @@ func (t *TxnManager) AddPartition(topic string, partition int32) {
 // awaitBatches waits until every batch the accumulator holds has completed
 // (and its callbacks ran), or ctx ends.
 func (t *TxnManager) awaitBatches(ctx context.Context) error {
-	for _, released := range t.cfg.Acc.Incomplete() {
-		select {
-		case <-released:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return nil
+	return t.cfg.Acc.AwaitIncomplete(ctx)
 }
 
 // awaitAdder waits until no AddPartitionsToTxn is running, so that EndTxn
