@@ -159,7 +159,9 @@ func (a *Accumulator) Drain(leaders Leaders, nodes []int32, maxRequestSize int, 
 		if r == nil || r.n == 0 {
 			continue
 		}
-		var batches []*Batch
+		// At most one batch per deque on the ring: sized once, not grown
+		// (the slice lives on in the request).
+		batches := make([]*Batch, 0, r.n)
 		size, start, dq := 0, r.head, r.head
 		stopped := false
 		for range r.n {

@@ -11,6 +11,7 @@ func TestNoAllocs(t *testing.T) {
 	sizes := []int{0, 3, 1, 0, 2, 5, 0, 1, 1, 0, 4, 2}
 
 	adaptive := NewDefault(1)
+	adaptive.Partition(topic, nil, nil) // a first sticky choice: load is kept from now on
 	adaptive.UpdateLoad(topic.Name, topic.Available, sizes)
 	uniform := NewDefault(16384, Adaptive(false))
 	rr := NewRoundRobin()

@@ -77,13 +77,18 @@ func (d *Default) OnAppend(topic string, partition int32, bytes int, batchFull b
 // the next sticky choice (Java's updatePartitionLoadStats). Equal depths, or
 // none, make the choice uniform over the available partitions. It does
 // nothing when [Adaptive] is false. Extra entries in the longer slice are
-// ignored. UpdateLoad is safe for concurrent use and does not block; it
-// allocates only when the weights change.
+// ignored. Until the topic's first sticky choice (while all its records
+// are keyed) it does nothing: the first choice is uniform, later ones use
+// the depths reported after it. UpdateLoad is safe for concurrent use and
+// does not block; it allocates only when the weights change.
 func (d *Default) UpdateLoad(topic string, partitions []int32, queueSizes []int) {
 	if !d.cfg.adaptive {
 		return
 	}
 	ts := d.topics.loadOrCreate(topic)
+	if !ts.choosing.Load() {
+		return // no sticky choice yet: nothing reads the table
+	}
 	cur := ts.load.Load()
 	if ls := buildLoad(cur, partitions, queueSizes); ls != cur {
 		ts.load.Store(ls)

@@ -66,6 +66,7 @@ func TestLoadPick(t *testing.T) {
 func TestUpdateLoadReusesUnchangedTable(t *testing.T) {
 	d := NewDefault(100)
 	ids := []int32{0, 1, 2}
+	d.Partition(Topic{Name: "t", NumPartitions: 3, Available: ids}, nil, nil) // the first sticky choice: load matters from now on
 	d.UpdateLoad("t", ids, []int{0, 3, 1})
 	first := d.topics.load("t").load.Load()
 	// Same weights from different depths (all shifted by one): same table.
@@ -112,6 +113,7 @@ func TestAdaptive(t *testing.T) {
 			d := NewDefault(1, append(tt.opts, seeded(uint64(100+i)))...)
 			topic := Topic{Name: "t", NumPartitions: 4, Available: allPartitions(4)}
 			if tt.sizes != nil {
+				d.Partition(topic, nil, nil) // a first sticky choice: load is kept from now on
 				d.UpdateLoad(topic.Name, topic.Available, tt.sizes)
 			}
 			counts := switchCounts(d, topic, switches)
@@ -133,5 +135,22 @@ func TestAdaptiveLeavesKeysAlone(t *testing.T) {
 		if got, want := d.Partition(topic, k, nil), KeyPartition(k, 4); got != want {
 			t.Fatalf("key %x: %d, want %d", k, got, want)
 		}
+	}
+}
+
+// While a topic's records are all keyed nothing reads its load table, so
+// UpdateLoad builds none; after the first unkeyed record it does.
+func TestUpdateLoadWaitsForFirstStickyChoice(t *testing.T) {
+	d := NewDefault(100)
+	topic := Topic{Name: "t", NumPartitions: 3, Available: []int32{0, 1, 2}}
+	d.Partition(topic, []byte("k"), nil)
+	d.UpdateLoad(topic.Name, topic.Available, []int{0, 3, 1})
+	if ls := d.topics.load("t").load.Load(); ls != nil {
+		t.Errorf("keyed-only topic got a load table %v", ls.cft)
+	}
+	d.Partition(topic, nil, nil)
+	d.UpdateLoad(topic.Name, topic.Available, []int{0, 3, 1})
+	if ls := d.topics.load("t").load.Load(); ls == nil || !slices.Equal(ls.cft, []uint64{4, 5, 8}) {
+		t.Errorf("after an unkeyed record: table %v, want cft [4 5 8]", ls)
 	}
 }

@@ -182,6 +182,7 @@ func TestStickyAvailability(t *testing.T) {
 				for i, p := range tt.load[0] {
 					ids[i] = int32(p)
 				}
+				d.Partition(Topic{Name: "t", NumPartitions: 5, Available: tt.available}, nil, nil) // a first sticky choice: load is kept from now on
 				d.UpdateLoad("t", ids, tt.load[1])
 			}
 			topic := Topic{Name: "t", NumPartitions: 5, Available: tt.available}

@@ -433,7 +433,13 @@ func (s *Sender) send(node int32, c *conn.Conn, batches []*accumulator.Batch, no
 		if i < 0 || req.Topics[i].Name != b.Topic {
 			i = topicIndex(req.Topics, b.Topic)
 			if i < 0 {
-				req.Topics = append(req.Topics, protocol.ProduceRequestTopic{Name: b.Topic})
+				t := protocol.ProduceRequestTopic{Name: b.Topic}
+				if len(req.Topics) == 0 {
+					// Most requests carry one topic: room for every
+					// batch at once rather than growing by doubling.
+					t.Partitions = make([]protocol.ProduceRequestPartition, 0, len(batches))
+				}
+				req.Topics = append(req.Topics, t)
 				i = len(req.Topics) - 1
 			}
 		}
