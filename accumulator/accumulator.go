@@ -126,6 +126,10 @@ type deque struct {
 	// depth is len(batches), for the load reports without the lock;
 	// written under mu.
 	depth atomic.Int32
+	// hint is how large the partition's last drained batch grew (its
+	// uncompressed bytes): a new batch opens that large when the memory is
+	// free. Guarded by mu.
+	hint int
 
 	tq   *topicQueues
 	part int32
@@ -256,6 +260,10 @@ func (a *Accumulator) AppendTo(ctx context.Context, t Topic, partition int32, ts
 		return AppendResult{}, ErrClosed
 	}
 	res, ok, sendable := a.tryAppendLocked(dq, ts, fields, key, value, headers, th)
+	hint := dq.hint
+	if n := len(dq.batches); !ok && n > 0 {
+		hint = max(hint, dq.batches[n-1].builder.Len()) // the batch this record did not fit in
+	}
 	dq.mu.Unlock()
 	if sendable {
 		a.signal()
@@ -269,11 +277,23 @@ func (a *Accumulator) AppendTo(ctx context.Context, t Topic, partition int32, ts
 	// record in the pool's smallest class and grows up to batch.size
 	// (Batch.tryAppend), so open batches hold what they use, not
 	// batch.size each.
+	//
+	// A partition whose last batch grew large opens the next one that
+	// large (hint, up to batch.size) if the memory is free now, rather
+	// than copying it through every class on the way up again; otherwise
+	// (or if the memory is short) it opens small as above.
 	need := protocol.BatchHeaderSize + protocol.EstimateRecordSizeFields(fields)
 	limit := max(a.cfg.BatchSize, need)
-	buf, err := a.pool.Allocate(ctx, max(min(minClass, a.cfg.BatchSize), need), maxBlock)
-	if err != nil {
-		return AppendResult{}, err
+	open := max(min(minClass, a.cfg.BatchSize), need)
+	var buf []byte
+	if want := min(hint, limit); want > open {
+		buf, _ = a.pool.TryAllocate(want)
+	}
+	if buf == nil {
+		var err error
+		if buf, err = a.pool.Allocate(ctx, open, maxBlock); err != nil {
+			return AppendResult{}, err
+		}
 	}
 	dq.mu.Lock()
 	if a.closed.Load() {

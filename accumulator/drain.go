@@ -230,6 +230,9 @@ func (a *Accumulator) takeFirstLocked(dq *deque, node int32, now time.Time, gate
 	dq.batches[0] = nil
 	dq.batches = dq.batches[1:]
 	b.full = true
+	if b.rawSize > 0 {
+		dq.hint = b.rawSize
+	}
 	return b, false
 }
 
