@@ -2,7 +2,10 @@ package producer
 
 import (
 	"context"
+	"runtime"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -132,5 +135,38 @@ func TestCallbacksInOrderAcrossManyPartitions(t *testing.T) {
 			want[i] = i
 		}
 		assert.Equal(t, want, s, "partition %d", part)
+	}
+}
+
+// completionWorkers counts the goroutines running completer.work.
+func completionWorkers() int {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	return strings.Count(string(buf), "producer.(*completer).work(")
+}
+
+// TestIdleProducerHasNoCompletionWorkers: workers wait a little for more
+// completions, then exit, so a producer that stopped sending holds none;
+// sending again starts them again.
+func TestIdleProducerHasNoCompletionWorkers(t *testing.T) {
+	checkNoLeaks(t)
+	const topic = "idle-workers"
+	c := newCluster(t, 1, 4, topic)
+	p := startProducer(t, c, WithLinger(0))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for round := range 2 {
+		var done atomic.Int32
+		for i := range 100 {
+			rec := &Record{Topic: topic, Partition: int32(i % 4), UsePartition: true, Value: []byte("v")}
+			p.SendCallback(ctx, rec, func(_ RecordMetadata, err error) {
+				assert.NoError(t, err)
+				done.Add(1)
+			})
+		}
+		require.NoError(t, p.Flush(ctx))
+		require.Equal(t, int32(100), done.Load(), "round %d", round)
+		require.Eventually(t, func() bool { return completionWorkers() == 0 }, 30*time.Second, time.Millisecond,
+			"round %d: completion workers still alive while the producer is idle", round)
 	}
 }

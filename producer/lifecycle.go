@@ -31,16 +31,19 @@ package producer
 // runs them, puts the queue back at the end of the list if more arrived
 // meanwhile, and moves on: partitions take turns.
 //
-// Workers start on demand, when a queue gets work and fewer than
-// maxWorkers are alive, and exit as soon as the list is empty, so an idle
-// producer has no completion goroutines. With thousands of partitions
-// nearly every completed batch lands in a queue that had no work, and the
-// design before this one started a goroutine per such batch (and read its
-// id from a stack dump): that cost more CPU than the rest of the
-// completion path. Now a goroutine starts per burst of completions (one
-// Produce response is one burst), and reads its id (goid, for inCallback)
-// once.
-//
+// Workers start on demand, when a queue gets work, no worker is idle and
+// fewer than maxWorkers are alive. A worker that finds the list empty
+// waits workerLinger for more before it exits, so an idle producer has no
+// completion goroutines while a busy one keeps its workers. With thousands
+// of partitions nearly every completed batch lands in a queue that had no
+// work; the first design started a goroutine per such batch (and read its
+// id from a stack dump), which cost more CPU than the rest of the
+// completion path. The next started one per burst of completions (one
+// Produce response), which at a steady trickle of responses (a fixed rate,
+// linger.ms=0) is still one goroutine and one stack dump per response.
+// Now a worker and its id (goid, for inCallback) live as long as work
+// keeps arriving within workerLinger.
+
 // What a slow callback delays: the other batches of its partition, as
 // before, and one worker. Java runs every callback on its single I/O
 // thread, so one slow callback there stalls the whole producer, sends
@@ -62,6 +65,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/tributary-go/tributary/accumulator"
 )
@@ -90,9 +94,21 @@ type completer struct {
 	pending []*ackQueue
 	head    int
 	workers int           // guarded by mu: workers alive
+	active  int           // guarded by mu: workers alive and not waiting for work
+	waiting int           // guarded by mu: workers waiting for work, not yet claimed
 	ids     []uint64      // guarded by mu: goroutine ids of the workers alive that have started
-	idle    chan struct{} // guarded by mu: closed when workers drops to 0
+	idle    chan struct{} // guarded by mu: closed when active drops to 0
+	// kick holds one token per waiting worker claimed for new work; tokens
+	// are sent and, by a worker giving up, taken only under mu, so they
+	// never outnumber the workers. Capacity maxWorkers.
+	kick    chan struct{}
+	stopped bool          // guarded by mu: set by stop; workers exit instead of waiting
+	quit    chan struct{} // closed by stop
 }
+
+// workerLinger is how long a worker with nothing to do waits for more
+// before it exits.
+const workerLinger = 5 * time.Millisecond
 
 // A queue is in one of three states: empty (no batches, not listed, no
 // owner), listed (batches, in completer.pending, no owner) or owned (a
@@ -107,11 +123,14 @@ type ackQueue struct {
 func newCompleter(acc *accumulator.Accumulator, interceptors []Interceptor, log *slog.Logger) *completer {
 	idle := make(chan struct{})
 	close(idle)
+	maxWorkers := max(minWorkers, runtime.GOMAXPROCS(0))
 	return &completer{
 		acc: acc, interceptors: interceptors, log: log,
-		maxWorkers: max(minWorkers, runtime.GOMAXPROCS(0)),
+		maxWorkers: maxWorkers,
 		queues:     make(map[accumulator.TopicPartition]*ackQueue),
 		idle:       idle,
+		kick:       make(chan struct{}, maxWorkers),
+		quit:       make(chan struct{}),
 	}
 }
 
@@ -134,47 +153,89 @@ func (c *completer) onComplete(b *accumulator.Batch) {
 	if !q.listed && !q.owned {
 		q.listed = true
 		c.pending = append(c.pending, q)
-		if c.workers < c.maxWorkers {
-			if c.workers == 0 {
-				c.idle = make(chan struct{})
-			}
-			c.workers++
-			go c.work()
-		}
+		c.wakeWorkerLocked()
 	}
 	c.mu.Unlock()
 }
 
+// wakeWorkerLocked makes sure a worker will look at pending: a waiting one
+// is claimed (kicked), else a new one starts if fewer than maxWorkers are
+// alive; otherwise the busy ones get to it. c.mu is held.
+func (c *completer) wakeWorkerLocked() {
+	switch {
+	case c.waiting > 0:
+		c.waiting--
+		c.setActiveLocked(c.active + 1)
+		c.kick <- struct{}{} // never blocks: tokens <= waiting workers <= capacity
+	case c.workers < c.maxWorkers:
+		c.workers++
+		c.setActiveLocked(c.active + 1)
+		go c.work()
+	}
+}
+
+// setActiveLocked sets active, opening idle when work starts and closing
+// it when the last active worker runs out of work. c.mu is held.
+func (c *completer) setActiveLocked(n int) {
+	if c.active == 0 && n > 0 {
+		c.idle = make(chan struct{})
+	} else if c.active > 0 && n == 0 {
+		close(c.idle)
+	}
+	c.active = n
+}
+
+// stop makes waiting workers exit now and later ones exit as soon as they
+// run out of work (Close, once every callback ran or its ctx ended).
+func (c *completer) stop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.stopped {
+		c.stopped = true
+		close(c.quit)
+	}
+}
+
 // work takes queues from pending and runs their batches until pending is
-// empty, then exits.
+// empty, then waits up to workerLinger for more (see the top of the file)
+// and exits when none came. It starts counted in workers and active.
 func (c *completer) work() {
 	id := goid()
 	var run []*accumulator.Batch // the batches taken from the queue being run
+	timer := time.NewTimer(workerLinger)
+	defer timer.Stop()
 	c.mu.Lock()
 	c.ids = append(c.ids, id)
-	for c.head < len(c.pending) {
-		q := c.pending[c.head]
-		c.pending[c.head] = nil
-		c.head++
-		q.listed, q.owned = false, true
-		// Swap the slices: the queue collects new batches in the buffer
-		// this worker used last, so neither grows garbage.
-		run, q.batches = q.batches, run[:0]
-		c.mu.Unlock()
-		for i, b := range run {
-			c.run(b)
-			c.acc.Deallocate(b)
-			run[i] = nil
+	for {
+		for c.head < len(c.pending) {
+			q := c.pending[c.head]
+			c.pending[c.head] = nil
+			c.head++
+			q.listed, q.owned = false, true
+			// Swap the slices: the queue collects new batches in the buffer
+			// this worker used last, so neither grows garbage.
+			run, q.batches = q.batches, run[:0]
+			c.mu.Unlock()
+			for i, b := range run {
+				c.run(b)
+				c.acc.Deallocate(b)
+				run[i] = nil
+			}
+			c.mu.Lock()
+			q.owned = false
+			if len(q.batches) > 0 {
+				q.listed = true
+				c.pending = append(c.pending, q)
+			}
+			c.compactLocked()
 		}
-		c.mu.Lock()
-		q.owned = false
-		if len(q.batches) > 0 {
-			q.listed = true
-			c.pending = append(c.pending, q)
+		c.pending, c.head = c.pending[:0], 0
+		c.setActiveLocked(c.active - 1)
+		if c.stopped || !c.await(timer) {
+			break
 		}
-		c.compactLocked()
+		// Claimed by wakeWorkerLocked, which counted us active again.
 	}
-	c.pending, c.head = c.pending[:0], 0
 	for i, v := range c.ids {
 		if v == id {
 			c.ids[i] = c.ids[len(c.ids)-1]
@@ -182,10 +243,34 @@ func (c *completer) work() {
 			break
 		}
 	}
-	if c.workers--; c.workers == 0 {
-		close(c.idle)
-	}
+	c.workers--
 	c.mu.Unlock()
+}
+
+// await waits, with c.mu released, until a kick claims this worker (true)
+// or workerLinger passes or stop is called (false: the worker exits). It
+// is called and returns with c.mu held, the worker counted out of active.
+func (c *completer) await(timer *time.Timer) bool {
+	c.waiting++
+	c.mu.Unlock()
+	timer.Reset(workerLinger)
+	select {
+	case <-c.kick:
+		c.mu.Lock()
+		return true
+	case <-timer.C:
+	case <-c.quit:
+	}
+	c.mu.Lock()
+	// A kick sent meanwhile claimed some waiting worker: take it as ours
+	// (tokens and claims match under mu, whichever worker takes one).
+	select {
+	case <-c.kick:
+		return true
+	default:
+	}
+	c.waiting--
+	return false
 }
 
 // compactLocked drops the taken prefix of pending once it is more than

@@ -506,6 +506,7 @@ func (p *Producer) Close(ctx context.Context) error {
 	if werr := p.cmp.wait(ctx); err == nil {
 		err = werr
 	}
+	p.cmp.stop()
 	p.closeTelemetry(ctx)
 	if p.idem != nil {
 		p.idem.Close()
