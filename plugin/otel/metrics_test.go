@@ -134,18 +134,32 @@ func TestMetricsAfterProducing(t *testing.T) {
 		t.Fatalf("request_latency_avg unit %q, description %q", m.Unit, m.Description)
 	}
 
-	// Both brokers lead some of the 4 partitions; keys spread over all.
-	nodes := points(t, ms, "kafka.producer.node.request_total")
-	if len(nodes) != 2 {
-		t.Fatalf("%d node data points, want 2", len(nodes))
+	// One data point per broker leading some of the 4 partitions (keys
+	// spread over all). kfake places leaders at random, so both brokers
+	// lead some partitions in most runs and one leads all in some.
+	parts, err := p.PartitionsFor(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
 	}
+	leaders := map[int32]bool{}
+	for _, pi := range parts {
+		leaders[pi.Leader] = true
+	}
+	// A broker the producer only asked for metadata has a data point of 0.
 	var requests float64
-	for _, pt := range nodes {
+	sentTo := 0
+	for _, pt := range points(t, ms, "kafka.producer.node.request_total") {
 		id, ok := pt.attrs.Value(totel.AttrNodeID)
 		if !ok || !strings.HasPrefix(id.AsString(), "node-") {
 			t.Fatalf("node data point without node-id: %v", pt.attrs)
 		}
+		if pt.value > 0 {
+			sentTo++
+		}
 		requests += pt.value
+	}
+	if sentTo != len(leaders) {
+		t.Fatalf("requests went to %d nodes, want %d (the brokers leading %s's partitions)", sentTo, len(leaders), topic)
 	}
 	if total := only(t, ms, "kafka.producer.request_total").value; total != requests || total == 0 {
 		t.Fatalf("request_total %v != sum over nodes %v", total, requests)
