@@ -159,9 +159,7 @@ func (a *Accumulator) Drain(leaders Leaders, nodes []int32, maxRequestSize int, 
 		if r == nil || r.n == 0 {
 			continue
 		}
-		// At most one batch per deque on the ring: sized once, not grown
-		// (the slice lives on in the request).
-		batches := make([]*Batch, 0, r.n)
+		var batches []*Batch
 		size, start, dq := 0, r.head, r.head
 		stopped := false
 		for range r.n {
@@ -176,6 +174,12 @@ func (a *Accumulator) Drain(leaders Leaders, nodes []int32, maxRequestSize int, 
 				break
 			}
 			if b != nil {
+				if batches == nil {
+					// At most one batch per deque on the ring: sized once,
+					// not grown (the slice lives on in the request), and
+					// only for a node that sends something.
+					batches = make([]*Batch, 0, r.n)
+				}
 				batches = append(batches, b)
 				size += b.SizeBytes()
 			}
