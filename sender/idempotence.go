@@ -26,6 +26,16 @@ package sender
 //     without a transactional id the coordinator ignores the id and epoch
 //     sent and hands out a new id (TransactionCoordinator.handleInitProducerId),
 //     so it is asked only when the epoch would overflow.
+//   - A partition sends one batch at a time until a batch of the current
+//     producer id is acknowledged there. Until then the broker may hold no
+//     state for the id on that partition, and a broker without state takes
+//     any first sequence (ProducerAppendInfo.checkSequence: "accept writes
+//     with any sequence number"). With two batches in flight, a retriable
+//     error for the first (NOT_LEADER_OR_FOLLOWER while the leader is still
+//     applying a new topic) would let the second be written first, and the
+//     first could then only be lost or written out of order (KAFKA-15591,
+//     fixed on the broker in Kafka 4.5 for partitions that never held a
+//     record).
 //   - Except those that may already be in the log: a batch that timed out,
 //     lost its connection or got REQUEST_TIMED_OUT /
 //     NOT_ENOUGH_REPLICAS_AFTER_APPEND might have been written, and under a
@@ -95,6 +105,13 @@ type partitionSeq struct {
 	// ack proves it was written, OUT_OF_ORDER_SEQUENCE_NUMBER for the first
 	// of them proves it was not (then the bump happens).
 	unresolved bool
+	// known is set once a batch under the current producer id was
+	// acknowledged here: from then on the broker checks every sequence of
+	// the id on this partition, so batches may be pipelined. Until then
+	// Allow keeps one batch in flight. Cleared when the producer id
+	// changes (an epoch bump keeps it: the broker keeps the id's state and
+	// takes only sequence 0 under a new epoch).
+	known bool
 }
 
 // NewIdempotence returns the idempotence state. wake nudges the sender when
@@ -166,6 +183,11 @@ func (m *Idempotence) Ready(inflight int) bool {
 func (m *Idempotence) adopt(id int64, epoch int16) {
 	if id == m.seenID && epoch == m.seenEpoch {
 		return
+	}
+	if id != m.seenID {
+		for _, ps := range m.parts {
+			ps.known = false
+		}
 	}
 	m.seenID, m.seenEpoch = id, epoch
 	if m.external {
@@ -286,7 +308,8 @@ func (m *Idempotence) part(b *accumulator.Batch) *partitionSeq {
 // previous leader): that request must answer first, or the new leader would
 // see a sequence gap. A retried batch goes only when it is its partition's
 // first unacknowledged sequence; a new batch waits while a retry is queued
-// ahead of it.
+// ahead of it, and while the partition has a batch in flight but none
+// acknowledged under the current producer id (see known).
 func (m *Idempotence) Allow(b *accumulator.Batch, node int32) bool {
 	ps := m.part(b)
 	for _, u := range ps.unacked {
@@ -296,6 +319,9 @@ func (m *Idempotence) Allow(b *accumulator.Batch, node int32) bool {
 	}
 	if b.HasSequence() {
 		return len(ps.unacked) > 0 && ps.unacked[0] == b
+	}
+	if !ps.known && len(ps.unacked) > 0 {
+		return false
 	}
 	for _, u := range ps.unacked {
 		if !u.InFlight {
@@ -319,7 +345,11 @@ func (m *Idempotence) Options(b *accumulator.Batch) protocol.BatchOptions {
 // Acked implements ProducerState.
 func (m *Idempotence) Acked(b *accumulator.Batch) {
 	m.remove(b)
-	m.part(b).unresolved = false
+	ps := m.part(b)
+	ps.unresolved = false
+	if b.ProducerID == m.seenID {
+		ps.known = true
+	}
 }
 
 // Failed implements ProducerState. A stamped batch the broker surely did

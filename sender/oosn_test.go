@@ -64,3 +64,41 @@ func TestEpochSetBetweenReadyAndDrain(t *testing.T) {
 	o = m.Options(batch("t", 0))
 	assert.Equal(t, int32(next.NumRecords()), o.BaseSequence, "numbering goes on after the batch in flight")
 }
+
+// TestOneInFlightUntilFirstAck: until a batch of the current producer id is
+// acknowledged on a partition, the broker may hold no state for the id
+// there and would take any sequence, so a new batch waits while one is in
+// flight. After the first ack batches pipeline; an epoch bump keeps that
+// (the broker keeps the id's state and takes only sequence 0 under the new
+// epoch); a new producer id starts over.
+func TestOneInFlightUntilFirstAck(t *testing.T) {
+	m := newTestTxn(t).idem
+	m.setProducerID(7, 3)
+	m.Ready(0)
+	send := func() *accumulator.Batch {
+		b := batch("t", 0)
+		o := m.Options(b)
+		b.ProducerID, b.ProducerEpoch, b.BaseSequence = o.ProducerID, o.ProducerEpoch, o.BaseSequence // as Close stamps it
+		b.InFlight = true
+		return b
+	}
+	first := send()
+	assert.False(t, m.Allow(batch("t", 0), 0), "no ack under id 7 yet: one batch in flight")
+	assert.True(t, m.Allow(batch("t", 1), 0), "another partition is not held back")
+	m.Acked(first)
+	second := send()
+	assert.True(t, m.Allow(batch("t", 0), 0), "acknowledged once: pipelined")
+	m.Acked(second)
+
+	m.setProducerID(7, 4)
+	m.Ready(0)
+	third := send()
+	assert.True(t, m.Allow(batch("t", 0), 0), "a new epoch of the same id: the broker knows the id")
+	m.Acked(third)
+
+	m.setProducerID(8, 0)
+	m.Ready(0)
+	assert.True(t, m.Allow(batch("t", 0), 0), "nothing in flight")
+	send()
+	assert.False(t, m.Allow(batch("t", 0), 0), "a new producer id: one batch in flight again")
+}
