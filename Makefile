@@ -23,6 +23,7 @@ test: vet
 # by TRIBUTARY_KAFKA_STATE, or start one per package, or skip without java.
 test-go:
 	$(GO) test -race -timeout 25m -count=1 $(PKGS)
+	$(GO) test -count=1 -run '^TestFuture' ./producer/ # per-P Future slabs: compiled only without -race
 	@for d in $(PLUGINS); do (cd $$d && $(GO) test -race -count=1 ./...) || exit 1; done
 
 # Only the real-broker tests, against KAFKA_VERSION (e.g. 3.9.1).

@@ -11,21 +11,27 @@ package producer
 //
 // Futures are carved out of slabs of futureSlabSize, so Send allocates one
 // slab per futureSlabSize records instead of one object per record. The
-// producer's futureSource holds the current slab; Send claims the next slot
-// with one atomic add on the slab's cursor, and whoever claims the slot
-// just past the end installs a fresh slab (a compare-and-swap; a loser
-// retries on the winner's slab). A slot is claimed at most once (the cursor
-// only moves forward and a replaced slab is never installed again), so it
-// is never overwritten while a caller holds its Future, and the garbage
-// collector keeps a slab alive as long as any of its Futures is reachable,
-// whatever became of the batch; the price is that a Future kept for long
-// keeps its slab (about 2.5 KiB) alive with it. An earlier version took
-// slabs from a sync.Pool, whose Get and Put on every Send cost more than
-// the atomic add (a tenth of the Future path's CPU in the headline
-// benchmark).
+// producer's futureSource keeps one current slab per P (GOMAXPROCS when the
+// producer was made): Send pins its goroutine to its P (procPin, as
+// sync.Pool does), takes that P's next slot with a plain increment, and
+// installs a fresh slab when the P's is used up. One shared slab, claimed
+// with an atomic add on its cursor, made every sending goroutine move that
+// cursor's cache line between cores on each Send (conc-16 in bench/). The
+// shared slab stays for a P beyond the shards (GOMAXPROCS raised later) and
+// for -race builds (future_pin.go); there whoever claims the slot just past
+// the end installs a fresh slab (a compare-and-swap; a loser retries on the
+// winner's slab). A slot is claimed at most once (cursors only move forward
+// and a replaced slab is never installed again), so it is never
+// overwritten while a caller holds its Future, and the garbage collector
+// keeps a slab alive as long as any of its Futures is reachable, whatever
+// became of the batch; the price is that a Future kept for long keeps its
+// slab (about 2.5 KiB) alive with it. An earlier version took slabs from a
+// sync.Pool, whose Get and Put on every Send cost more than the atomic add
+// (a tenth of the Future path's CPU in the headline benchmark).
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -67,11 +73,43 @@ type futureSlab struct {
 // futureSource hands out Futures from slabs; see the top of the file. Safe
 // for concurrent use.
 type futureSource struct {
-	cur atomic.Pointer[futureSlab]
+	shards []futureShard // one per P (GOMAXPROCS when the producer was made); see perP
+	cur    atomic.Pointer[futureSlab]
+}
+
+// futureShard is one P's current slab. Only a goroutine pinned to that P
+// (procPin) touches it, so it needs no atomics; the padding keeps two Ps'
+// shards off one cache line.
+type futureShard struct {
+	slab *futureSlab
+	next int
+	_    [48]byte
+}
+
+// init makes the per-P shards; New calls it before the producer is shared.
+// A zero futureSource works too, on the shared slab only.
+func (s *futureSource) init() {
+	if perP {
+		s.shards = make([]futureShard, runtime.GOMAXPROCS(0))
+	}
 }
 
 // newFuture returns a zero Future no one else holds.
 func (s *futureSource) newFuture() *Future {
+	if perP {
+		pid := procPin()
+		if pid < len(s.shards) {
+			sh := &s.shards[pid]
+			if sh.slab == nil || sh.next == futureSlabSize {
+				sh.slab, sh.next = new(futureSlab), 0
+			}
+			f := &sh.slab.futs[sh.next]
+			sh.next++
+			procUnpin()
+			return f
+		}
+		procUnpin() // GOMAXPROCS grew since: the shared slab below
+	}
 	for {
 		sl := s.cur.Load()
 		if sl != nil {

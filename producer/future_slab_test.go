@@ -92,3 +92,42 @@ func TestFutureSlabsConcurrentSend(t *testing.T) {
 		assert.Equal(t, string(r.Value), owner[key{r.Partition, r.Offset}], "partition %d offset %d", r.Partition, r.Offset)
 	}
 }
+
+// TestFutureSourceDistinctSlots: Futures drawn at once by many goroutines
+// are all distinct slots, from the per-P slabs (builds without -race; `make
+// test` runs this test without it too) and from the shared slab, which
+// takes over for a P beyond the shards (GOMAXPROCS raised after New).
+func TestFutureSourceDistinctSlots(t *testing.T) {
+	for _, shards := range []int{-1, 0} {
+		t.Run(fmt.Sprintf("shards=%d", shards), func(t *testing.T) {
+			var s futureSource
+			s.init()
+			if shards >= 0 {
+				s.shards = s.shards[:shards]
+			}
+			const goroutines, each = 8, 20 * futureSlabSize
+			got := make([][]*Future, goroutines)
+			var wg sync.WaitGroup
+			for g := range goroutines {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for range each {
+						f := s.newFuture()
+						f.ts = int64(g) // a write each, for the race detector
+						got[g] = append(got[g], f)
+					}
+				}()
+			}
+			wg.Wait()
+			seen := make(map[*Future]bool, goroutines*each)
+			for g := range goroutines {
+				for _, f := range got[g] {
+					require.False(t, seen[f], "a slot handed out twice")
+					seen[f] = true
+					assert.Equal(t, int64(g), f.ts, "a slot written by two goroutines")
+				}
+			}
+		})
+	}
+}

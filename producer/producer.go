@@ -94,6 +94,7 @@ func newProducer(c *config) (*Producer, error) {
 	}
 
 	p := &Producer{cfg: c, clock: clock.NewCoarse(), met: metrics.NewRegistry(time.Now(), metrics.DefaultSample), closeDone: make(chan struct{})}
+	p.futures.init()
 	// The pipeline is built in the order a record travels it (see
 	// lifecycle.go); nothing below refers to a part built after it.
 
