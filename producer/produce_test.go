@@ -120,12 +120,15 @@ func TestPerKeyOrderAndOffsets(t *testing.T) {
 }
 
 // TestUnkeyedStickyBatches checks unkeyed records spread over partitions in
-// whole batches rather than one record per partition.
+// whole batches rather than one record per partition. Adaptive partitioning
+// is off: it steers records away from partitions with deeper queues (KIP-794),
+// and in a 4,000-record burst that can leave half the partitions without a
+// record (about 1 run in 10), which is not what this test is about.
 func TestUnkeyedStickyBatches(t *testing.T) {
 	const topic, n, parts = "sticky", 4000, 8
 	c := newCluster(t, 3, parts, topic)
 	obs := observeProduce(c)
-	p := startProducer(t, c, WithBatchSize(4096), WithLinger(5*time.Millisecond))
+	p := startProducer(t, c, WithBatchSize(4096), WithLinger(5*time.Millisecond), WithAdaptivePartitioning(false))
 	ctx := context.Background()
 	value := bytes.Repeat([]byte("x"), 100)
 	var fs []*Future
