@@ -56,6 +56,11 @@ type Result struct {
 	// child can complete, so before this Result is final; read only once
 	// it is (Handle.Result).
 	moves []move
+
+	// detached marks a Result no batch carries (NewDetached); value is its
+	// owner's, opaque here. Both are set before the Result is shared.
+	detached bool
+	value    any
 }
 
 // move is a split record's new place: its child Result and its index there.
@@ -99,6 +104,9 @@ func (r *Result) IsDone() bool { return r.final.Load() }
 // RecordErr returns the error for the record at index: its own error when
 // the broker named it, else the batch's error.
 func (r *Result) RecordErr(index int32) error {
+	if r.RecordErrors == nil { // nearly always: skip the map call (Future.Get's path)
+		return r.Err
+	}
 	if e, ok := r.RecordErrors[index]; ok {
 		return e
 	}
@@ -113,6 +121,37 @@ func (r *Result) complete() {
 		}
 		p.finish()
 	}
+}
+
+// NewDetached returns a Handle to a Result that no batch carries, holding
+// value for its owner (Value). The producer gives one to a Future whose
+// record never reached a batch (it failed at Send) and to a Promise's
+// Future, so that every Future is a Handle and nothing more. The Result
+// stays pending until FinishDetached.
+func NewDetached(topic string, partition int32, value any) Handle {
+	r := newResult(topic, partition)
+	r.detached, r.value = true, value
+	return Handle{res: r}
+}
+
+// Detached reports whether r came from NewDetached; Value returns the value
+// given there. Both are fixed before r is shared, so safe for concurrent use.
+func (r *Result) Detached() bool { return r.detached }
+
+// Value returns the value NewDetached was given (nil for a batch's Result).
+func (r *Result) Value() any { return r.value }
+
+// FinishDetached makes a detached Result final with err (nil for success).
+// Whatever the owner wrote before the call is visible to anyone who sees the
+// Result done. It does nothing to a batch's Result, whose outcome only the
+// sender decides, nor to a detached Result already final; calling it twice
+// at once is the owner's race to avoid (Promise does, with a sync.Once).
+func (r *Result) FinishDetached(err error) {
+	if !r.detached || r.IsDone() {
+		return
+	}
+	r.Err = err
+	r.finish()
 }
 
 // Handle is one record's link to its batch Result, the producer's Future

@@ -7,7 +7,7 @@ package producer
 // and Get on a record whose batch is already done costs no channel
 // operation that locks (a closed channel is read lock-free). The Future
 // itself holds only what is the record's own (its link into the batch,
-// timestamp and sizes): 40 bytes.
+// timestamp and sizes): 32 bytes.
 //
 // Futures are carved out of slabs of futureSlabSize, so Send allocates one
 // slab per futureSlabSize records instead of one object per record. The
@@ -25,7 +25,7 @@ package producer
 // overwritten while a caller holds its Future, and the garbage collector
 // keeps a slab alive as long as any of its Futures is reachable, whatever
 // became of the batch; the price is that a Future kept for long keeps its
-// slab (about 2.5 KiB) alive with it. An earlier version took slabs from a
+// slab (2 KiB) alive with it. An earlier version took slabs from a
 // sync.Pool, whose Get and Put on every Send cost more than the atomic add
 // (a tenth of the Future path's CPU in the headline benchmark).
 
@@ -45,19 +45,21 @@ import (
 // Future is safe for concurrent use; Get may be called any number of times,
 // from any goroutine.
 type Future struct {
+	// h links to the batch's Result; a Future whose record never reached a
+	// batch (it failed at Send) or that a Promise completes links to a
+	// detached Result (accumulator.NewDetached), whose Value is the
+	// Promise's *outcome, so the Future needs no field for those cases.
 	h         accumulator.Handle
 	keySize   int32
 	valueSize int32
-	ts        int64    // record timestamp, ms
-	fixed     *outcome // non-nil for futures not backed by a batch (failed at Send, or a Promise's)
+	ts        int64 // record timestamp, ms
 }
 
-// outcome is the result of a Future not backed by a batch. md and err are
-// written before done closes and are read-only afterwards.
+// outcome is a Promise's result: md and err are written before its
+// detached Result is finished and are read-only afterwards.
 type outcome struct {
-	done chan struct{}
-	md   RecordMetadata
-	err  error
+	md  RecordMetadata
+	err error
 }
 
 // futureSlabSize is the number of Futures per slab: large enough that the
@@ -125,25 +127,25 @@ func (s *futureSource) newFuture() *Future {
 	}
 }
 
-// closedChan is shared by every future that failed before appending.
-var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
-
 // failedFuture returns a Future already resolved with err, for a record
 // that failed before it was appended.
 func failedFuture(topic string, partition int32, err error) *Future {
-	return &Future{fixed: failedOutcome(topic, partition, 0, -1, -1, err)}
+	f := &Future{keySize: -1, valueSize: -1}
+	f.fail(topic, partition, err)
+	return f
 }
 
-func failedOutcome(topic string, partition int32, ts int64, keySize, valueSize int32, err error) *outcome {
-	return &outcome{done: closedChan, md: recordMetadata(topic, partition, nil, 0, ts, keySize, valueSize), err: err}
+// fail resolves f, whose record was not appended (so no batch refers to
+// it), with err.
+func (f *Future) fail(topic string, partition int32, err error) {
+	f.h = accumulator.NewDetached(topic, partition, nil)
+	r, _ := f.h.Result()
+	r.FinishDetached(err)
 }
 
 // Done returns a channel that is closed when the record's outcome is known.
 // It does not block.
 func (f *Future) Done() <-chan struct{} {
-	if f.fixed != nil {
-		return f.fixed.done
-	}
 	r, _ := f.h.Result()
 	return r.Done()
 }
@@ -153,28 +155,24 @@ func (f *Future) Done() <-chan struct{} {
 // ending ctx does not cancel the send (see Producer.Send). Once the outcome
 // is known, Get returns it even if ctx has ended.
 func (f *Future) Get(ctx context.Context) (RecordMetadata, error) {
-	if o := f.fixed; o != nil {
-		select {
-		case <-o.done:
-		default:
-			select {
-			case <-o.done:
-			case <-ctx.Done():
-				return RecordMetadata{}, ctx.Err()
-			}
-		}
-		return o.md, o.err
-	}
-	if r, _ := f.h.Result(); !r.IsDone() {
+	// A done Result from Handle.Result is final: it has followed a split's
+	// moves to the batch that carried the record. One not yet done is
+	// asked again after the wait, as a split may move the record.
+	r, idx := f.h.Result()
+	if !r.IsDone() {
 		select {
 		case <-r.Done():
 		case <-ctx.Done():
 			return RecordMetadata{}, ctx.Err()
 		}
+		r, idx = f.h.Result()
 	}
-	// Asked again now that the result is final: a split may have moved
-	// the record to another batch, whose result was final before this one.
-	r, idx := f.h.Result()
+	if r.Detached() {
+		if o, ok := r.Value().(*outcome); ok {
+			return o.md, o.err
+		}
+		return f.metadata(r, idx), r.Err
+	}
 	return f.metadata(r, idx), recordErr(r, idx)
 }
 
@@ -207,13 +205,16 @@ func recordMetadata(topic string, partition int32, r *accumulator.Result, idx in
 // from any goroutine.
 type Promise struct {
 	o    *outcome
+	r    *accumulator.Result
 	once sync.Once
 }
 
 // NewPromise returns a pending Future and the Promise that completes it.
 func NewPromise() (*Future, *Promise) {
-	o := &outcome{done: make(chan struct{})}
-	return &Future{fixed: o}, &Promise{o: o}
+	o := &outcome{}
+	f := &Future{h: accumulator.NewDetached("", -1, o)}
+	r, _ := f.h.Result()
+	return f, &Promise{o: o, r: r}
 }
 
 // Complete resolves the Future with md and err. Calls after the first are
@@ -221,6 +222,6 @@ func NewPromise() (*Future, *Promise) {
 func (p *Promise) Complete(md RecordMetadata, err error) {
 	p.once.Do(func() {
 		p.o.md, p.o.err = md, err
-		close(p.o.done)
+		p.r.FinishDetached(err)
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -130,4 +131,11 @@ func TestFutureSourceDistinctSlots(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestFutureSize pins the Future at 32 bytes (two to a cache line, a 2 KiB
+// slab): the window's Get reads each Future long after Send wrote it, so its
+// size is memory traffic per record (issue 14's Future path).
+func TestFutureSize(t *testing.T) {
+	assert.Equal(t, uintptr(32), unsafe.Sizeof(Future{}))
 }

@@ -474,10 +474,25 @@ func TestPromise(t *testing.T) {
 	_, err := f.Get(ctx)
 	cancel()
 	require.ErrorIs(t, err, context.DeadlineExceeded)
-	p.Complete(RecordMetadata{Topic: "t", Partition: 2, Offset: 42}, nil)
+	// A waiter blocked before Complete sees exactly what Complete gave,
+	// the timestamp to the nanosecond included.
+	waited := make(chan RecordMetadata, 1)
+	go func() {
+		md, _ := f.Get(context.Background())
+		waited <- md
+	}()
+	want := RecordMetadata{Topic: "t", Partition: 2, Offset: 42, Timestamp: time.Unix(1700000000, 123456789), SerializedKeySize: 3, SerializedValueSize: 9}
+	p.Complete(want, nil)
 	p.Complete(RecordMetadata{}, ErrClosed) // ignored
 	md, err := f.Get(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, int64(42), md.Offset)
-	assert.Equal(t, int32(2), md.Partition)
+	assert.Equal(t, want, md)
+	assert.Equal(t, want, <-waited)
+
+	f2, p2 := NewPromise()
+	p2.Complete(RecordMetadata{Topic: "t", Partition: -1, Offset: -1}, ErrClosed)
+	<-f2.Done()
+	md, err = f2.Get(context.Background())
+	require.ErrorIs(t, err, ErrClosed)
+	assert.Equal(t, int64(-1), md.Offset)
 }

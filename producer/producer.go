@@ -226,8 +226,7 @@ func (p *Producer) Send(ctx context.Context, rec *Record) *Future {
 				part = rec.Partition
 			}
 		}
-		// The record was not appended, so no batch refers to f.
-		f.fixed = failedOutcome(topic, part, f.ts, f.keySize, f.valueSize, err)
+		f.fail(topic, part, err)
 	}
 	return f
 }
