@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/bits"
 	"sync"
 	"time"
 
@@ -77,7 +78,7 @@ func startTributary(c Config, futures bool) (*tributaryClient, error) {
 	}
 	if futures {
 		t.windows = make([]futureWindow, s.Senders())
-		size := max(futureWindowRecords/s.Senders(), minFutureWindow)
+		size := 1 << bits.Len(uint(max(futureWindowRecords/s.Senders(), minFutureWindow)-1)) // a power of two: the ring wraps with a mask
 		for i := range t.windows {
 			t.windows[i].futs = make([]*producer.Future, size)
 		}

@@ -32,7 +32,7 @@ const (
 // futureWindow is one sending goroutine's outstanding futures; it is
 // owned by that goroutine (Drain runs once they have all returned).
 type futureWindow struct {
-	futs      []*producer.Future // ring of unsampled futures
+	futs      []*producer.Future // ring of unsampled futures; its length is a power of two
 	head, n   int
 	sampled   []sampledFuture // FIFO of sampled futures, oldest at sampledAt
 	sampledAt int
@@ -55,10 +55,10 @@ func (w *futureWindow) push(t *tributaryClient, f *producer.Future, slot int32) 
 		_, err := w.futs[w.head].Get(t.ctx)
 		t.tr.Done(-1, err)
 		w.futs[w.head] = f
-		w.head = (w.head + 1) % len(w.futs)
+		w.head = (w.head + 1) & (len(w.futs) - 1)
 		return
 	}
-	w.futs[(w.head+w.n)%len(w.futs)] = f
+	w.futs[(w.head+w.n)&(len(w.futs)-1)] = f
 	w.n++
 }
 
@@ -95,6 +95,6 @@ func (w *futureWindow) drain(t *tributaryClient) {
 		_, err := w.futs[w.head].Get(t.ctx)
 		t.tr.Done(-1, err)
 		w.futs[w.head] = nil
-		w.head = (w.head + 1) % len(w.futs)
+		w.head = (w.head + 1) & (len(w.futs) - 1)
 	}
 }
