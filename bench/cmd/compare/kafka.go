@@ -84,7 +84,9 @@ func runKafkaComparison(out string, opt runOptions, ko kafkaOptions, scenarioLis
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	if os.Getenv("BENCH_KEEP_KAFKA") == "" { // set: keep the brokers' logs and data to diagnose a run
+		defer os.RemoveAll(dir)
+	}
 	start := time.Now()
 	fmt.Printf("starting a %d-node Apache Kafka cluster in %s\n", ko.nodes, dir)
 	cl, err := kafkatest.Start(ctx, kafkatest.Options{
@@ -243,7 +245,22 @@ func runKafkaOne(ctx context.Context, cl *kafkatest.Cluster, s workload.Scenario
 	return r
 }
 
-// createTopic creates topic with s's partitions and replication factor.
+// smallIndexBytes is segment.index.bytes for topics of many partitions.
+// A partition's offset and time indexes are files preallocated at
+// segment.index.bytes (10 MiB by default) and memory-mapped; the first
+// index entry touches the mapping, and on this machine's kernel (6.18,
+// ext4) that fault zeroes a large folio of the sparse file. Measured at
+// 2,048 partitions on Kafka 4.1.1: a request handler spent a minute at
+// 100 % system CPU, 92 % of it in the kernel's memset (perf:
+// zero_user_segments, under TimeIndex.maybeAppend), before it answered the
+// first Produce requests, so that every client timed out, retried and wrote
+// duplicates, and the run measured the broker's page faults instead of the
+// client. 128 KiB still indexes a 64 MiB segment (one entry per
+// index.interval.bytes, 4 KiB), far more than a run writes to a partition.
+const smallIndexBytes = 128 << 10
+
+// createTopic creates topic with s's partitions and replication factor;
+// a topic of more than 256 partitions gets smallIndexBytes.
 func createTopic(ctx context.Context, cl *kafkatest.Cluster, s workload.Scenario, topic string) error {
 	rf := s.ReplicationFactor
 	if rf == 0 {
@@ -251,7 +268,11 @@ func createTopic(ctx context.Context, cl *kafkatest.Cluster, s workload.Scenario
 	}
 	tctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
-	if err := cl.CreateTopic(tctx, topic, int32(s.Partitions), int16(rf), nil); err != nil {
+	var configs map[string]string
+	if s.Partitions > 256 {
+		configs = map[string]string{"segment.index.bytes": strconv.Itoa(smallIndexBytes)}
+	}
+	if err := cl.CreateTopic(tctx, topic, int32(s.Partitions), int16(rf), configs); err != nil {
 		return err
 	}
 	return waitServing(tctx, cl, topic)

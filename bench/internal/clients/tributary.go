@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"math/bits"
+	"os"
 	"sync"
 	"time"
 
@@ -45,10 +46,18 @@ type tributaryClient struct {
 
 func startTributary(c Config, futures bool) (*tributaryClient, error) {
 	s := c.Scenario
+	var logTo io.Writer = io.Discard
+	if path := os.Getenv("BENCH_TRIBUTARY_LOG"); path != "" { // a debug log of the producer, to diagnose a run
+		f, err := os.Create(path)
+		if err != nil {
+			return nil, err
+		}
+		logTo = f // left open for the child's life
+	}
 	opts := []producer.Option{
 		producer.WithBootstrapServers(c.Brokers...),
 		producer.WithClientID("bench"),
-		producer.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
+		producer.WithLogger(slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 	}
 	if !c.Defaults {
 		opts = append(opts,
