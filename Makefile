@@ -63,9 +63,10 @@ bench:
 
 # The same workloads against a real Apache Kafka cluster (internal/kafkatest,
 # 1 node; -kafka-nodes 3 for RF 3) with the Java producer (ProducerPerformance)
-# beside the Go clients; writes bench/results/kafka. 10-15 minutes here.
+# beside the Go clients; writes bench/results/kafka. Median of 5 runs, about
+# 6 minutes here (BENCHFLAGS='-runs 1' for one pass).
 bench-kafka:
-	cd bench && $(GO) run ./cmd/compare -broker kafka -scale 2 -runs 1 -timeout 10m -out results/kafka $(BENCHFLAGS)
+	cd bench && $(GO) run ./cmd/compare -broker kafka -scale 2 -runs 5 -timeout 10m -out results/kafka $(BENCHFLAGS)
 
 # CPU and allocation profiles of Tributary in the headline scenario
 # (SendCallback and Send), into bench/results/profiles.
