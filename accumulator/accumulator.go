@@ -223,8 +223,7 @@ type AppendResult struct {
 	// allBatchesFull, fed to BuiltInPartitioner.updatePartitionInfo).
 	BatchFull bool
 	Size      int // the record's encoded size in the batch
-	// Handle links the record to its batch's Result (what Thunk.Handle,
-	// when set, receives too).
+	// Handle links the record to its batch's Result.
 	Handle Handle
 }
 

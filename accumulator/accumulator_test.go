@@ -201,8 +201,9 @@ func TestHandlesAndCompletion(t *testing.T) {
 	acc, clk := newTestAcc(1024, 0)
 	var hs [5]Handle
 	for i := range hs {
-		_, err := acc.Append(context.Background(), "t", 0, 1, nil, []byte("v"), nil, Thunk{Handle: &hs[i]}, time.Second)
+		r, err := acc.Append(context.Background(), "t", 0, 1, nil, []byte("v"), nil, Thunk{}, time.Second)
 		require.NoError(t, err)
+		hs[i] = r.Handle
 	}
 	r0, i0 := hs[0].Result()
 	_, i4 := hs[4].Result()

@@ -73,11 +73,12 @@ func runConcurrentAppend(t *testing.T, goroutines, partitions, perG int) {
 				binary.BigEndian.PutUint32(value[:4], uint32(g))
 				binary.BigEndian.PutUint32(value[4:], uint32(i))
 				p := int32((g + i) % partitions)
-				r, err := acc.Append(context.Background(), "t", p, int64(i), nil, value[:], nil, Thunk{Handle: &handles[g][i]}, 10*time.Second)
+				r, err := acc.Append(context.Background(), "t", p, int64(i), nil, value[:], nil, Thunk{}, 10*time.Second)
 				if err != nil {
 					errs <- err
 					return
 				}
+				handles[g][i] = r.Handle
 				if r.Size <= 0 {
 					errs <- fmt.Errorf("record %d/%d: AppendResult.Size = %d", g, i, r.Size)
 					return

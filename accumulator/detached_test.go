@@ -3,6 +3,7 @@ package accumulator
 import (
 	"errors"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -45,4 +46,9 @@ func TestDetachedResult(t *testing.T) {
 	assert.NoError(t, b.Err)
 	assert.False(t, b.Detached())
 	assert.Nil(t, b.Value())
+}
+
+// TestThunkSize pins the per-record Thunk at 32 bytes (see Thunk).
+func TestThunkSize(t *testing.T) {
+	assert.Equal(t, uintptr(32), unsafe.Sizeof(Thunk{}))
 }

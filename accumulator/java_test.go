@@ -96,8 +96,9 @@ func TestSplitIntoBatchSizePieces(t *testing.T) {
 	acc, clk := newTestAcc(8192, 0)
 	var hs [40]Handle
 	for i := range hs {
-		_, err := acc.Append(context.Background(), "t", 0, 1, []byte("k"), make([]byte, 110), nil, Thunk{Handle: &hs[i]}, time.Second)
+		r, err := acc.Append(context.Background(), "t", 0, 1, []byte("k"), make([]byte, 110), nil, Thunk{}, time.Second)
 		require.NoError(t, err)
+		hs[i] = r.Handle
 	}
 	require.Equal(t, 1, acc.Queued())
 	acc.cfg.BatchSize = batchSize
@@ -140,12 +141,13 @@ func TestSplitMovesHandlesAndThunks(t *testing.T) {
 	acc, clk := newTestAcc(8192, 0)
 	var hs [40]Handle
 	for i := range hs {
-		th := Thunk{Handle: &hs[i]}
+		var th Thunk
 		if i%7 == 3 {
 			th.Ack = i // opaque to the accumulator
 		}
-		_, err := acc.Append(context.Background(), "t", 0, 1, []byte("k"), make([]byte, 110), nil, th, time.Second)
+		r, err := acc.Append(context.Background(), "t", 0, 1, []byte("k"), make([]byte, 110), nil, th, time.Second)
 		require.NoError(t, err)
+		hs[i] = r.Handle
 	}
 	out, err := acc.Drain(leaderMap{"t/0": 1}, []int32{1}, 1<<20, clk.Now(), &seqGate{})
 	require.NoError(t, err)

@@ -192,11 +192,10 @@ type record struct {
 // send appends a record with value to topic-partition.
 func (e *env) send(topic string, partition int32, value string) *record {
 	e.t.Helper()
-	r := &record{h: new(accumulator.Handle), value: value}
-	_, err := e.acc.Append(context.Background(), topic, partition, time.Now().UnixMilli(), nil, []byte(value), nil,
-		accumulator.Thunk{Handle: r.h, KeySize: -1, ValueSize: int32(len(value))}, time.Second)
+	res, err := e.acc.Append(context.Background(), topic, partition, time.Now().UnixMilli(), nil, []byte(value), nil,
+		accumulator.Thunk{KeySize: -1, ValueSize: int32(len(value))}, time.Second)
 	require.NoError(e.t, err)
-	return r
+	return &record{h: &res.Handle, value: value}
 }
 
 // sendN appends n records "<prefix>-0", ... to topic-partition.
