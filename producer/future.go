@@ -167,11 +167,8 @@ func (f *Future) Get(ctx context.Context) (RecordMetadata, error) {
 		}
 		r, idx = f.h.Result()
 	}
-	if r.Detached() {
-		if o, ok := r.Value().(*outcome); ok {
-			return o.md, o.err
-		}
-		return f.metadata(r, idx), r.Err
+	if o, ok := r.Value().(*outcome); ok { // a Promise's
+		return o.md, o.err
 	}
 	return f.metadata(r, idx), recordErr(r, idx)
 }
@@ -204,24 +201,23 @@ func recordMetadata(topic string, partition int32, r *accumulator.Result, idx in
 // done elsewhere. Complete must be called exactly once; it is safe to call
 // from any goroutine.
 type Promise struct {
-	o    *outcome
-	r    *accumulator.Result
+	r    *accumulator.Result // detached; its Value is the *outcome
 	once sync.Once
 }
 
 // NewPromise returns a pending Future and the Promise that completes it.
 func NewPromise() (*Future, *Promise) {
-	o := &outcome{}
-	f := &Future{h: accumulator.NewDetached("", -1, o)}
+	f := &Future{h: accumulator.NewDetached("", -1, &outcome{})}
 	r, _ := f.h.Result()
-	return f, &Promise{o: o, r: r}
+	return f, &Promise{r: r}
 }
 
 // Complete resolves the Future with md and err. Calls after the first are
 // ignored.
 func (p *Promise) Complete(md RecordMetadata, err error) {
 	p.once.Do(func() {
-		p.o.md, p.o.err = md, err
+		o := p.r.Value().(*outcome)
+		o.md, o.err = md, err
 		p.r.FinishDetached(err)
 	})
 }
