@@ -67,12 +67,30 @@ func TestSendAllocs(t *testing.T) {
 		runtime.ReadMemStats(&after)
 		return after.Mallocs - before.Mallocs
 	}
-	cbN := mallocs(func() { p.SendCallback(ctx, rec, cb) })
-	futN := mallocs(func() { p.Send(ctx, rec) })
-	require.NoError(t, p.Flush(ctx))
-	extra := int64(futN) - int64(cbN)
-	t.Logf("over %d records: SendCallback %d mallocs, Send %d (%.3f more per record)", n, cbN, futN, float64(extra)/n)
-	assert.LessOrEqual(t, extra, int64(2*n/futureSlabSize), "Send allocates one Future slab per %d records", futureSlabSize)
+	//
+	// The count is process-wide, so it also holds the allocations of
+	// batches, requests and the in-process sink, which vary with when
+	// linger closed batches in each run: Send's extra swung from 47 to 841
+	// mallocs between runs (once in about fifteen past the bound). Noise
+	// goes both ways, but a Send that allocated per record would exceed the
+	// bound in every pair, so the smallest extra of up to three pairs is
+	// what is checked.
+	limit := int64(2 * n / futureSlabSize)
+	var extra int64
+	for try := range 3 {
+		cbN := mallocs(func() { p.SendCallback(ctx, rec, cb) })
+		futN := mallocs(func() { p.Send(ctx, rec) })
+		require.NoError(t, p.Flush(ctx))
+		e := int64(futN) - int64(cbN)
+		t.Logf("over %d records: SendCallback %d mallocs, Send %d (%.3f more per record)", n, cbN, futN, float64(e)/n)
+		if try == 0 || e < extra {
+			extra = e
+		}
+		if extra <= limit {
+			break
+		}
+	}
+	assert.LessOrEqual(t, extra, limit, "Send allocates one Future slab per %d records", futureSlabSize)
 }
 
 // BenchmarkSendCallback measures the Send path into a sink broker.
