@@ -55,6 +55,7 @@ type toxiOutcome struct {
 	res             loadResult
 	recs            []*toxiRec
 	log             *logBuf
+	bufWait         time.Duration // the producer's bufferpool-wait-time-ns-total once the load stopped
 	faultAt, lifted time.Time
 	verdict         verdict
 }
@@ -133,6 +134,7 @@ func (tr toxiRun) run(t *testing.T, name string) *toxiOutcome {
 	close(stop)
 	senders.Wait()
 	stopped = true
+	o.bufWait = p.Metrics().BufferpoolWaitTime
 	o.res, o.recs = l.wait(t, 3*time.Minute)
 	o.verdict = verifyLoad(t, c.Cluster, o.topic, o.res)
 	checkVerdict(t, name, o.verdict)
@@ -244,8 +246,12 @@ func TestKafkaToxiBandwidth(t *testing.T) {
 			t.Errorf("record %s expired: %v", r.val, r.err)
 		}
 	}
-	t.Logf("%d Sends failed with buffer.memory exhausted after max.block.ms", full)
-	if full == 0 {
+	// Back-pressure is a Send that waited for buffer memory; whether a wait
+	// outlasted max.block.ms (and failed) depends on when the unthrottled
+	// partitions' batches freed memory, which is timing: CI once saw 0
+	// failures on a run whose Sends had waited.
+	t.Logf("%d Sends failed with buffer.memory exhausted after max.block.ms; Sends waited %s for memory in all", full, o.bufWait)
+	if full == 0 && o.bufWait == 0 {
 		t.Errorf("no Send felt buffer.memory's back-pressure while a broker was throttled to 64 KiB/s")
 	}
 }
