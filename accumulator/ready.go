@@ -140,50 +140,63 @@ const (
 	expHeap
 )
 
-// dqHeap is an indexed min-heap of deques by dqSched.at[kind].
+// dqHeap is an indexed min-heap of deques by dqSched.at[kind]. Each entry
+// carries its key, so sifting compares keys without loading the deques
+// (with thousands of partitions each deque is a cache miss); only the
+// entries that move are written back to their deque's index.
 type dqHeap struct {
 	kind  int
-	items []*deque
+	items []heapEntry
 }
 
-func (h *dqHeap) less(i, j int) bool {
-	return h.items[i].s.at[h.kind] < h.items[j].s.at[h.kind]
+// heapEntry is one deque in a dqHeap and its key, a copy of
+// dq.s.at[kind].
+type heapEntry struct {
+	at int64
+	dq *deque
 }
 
-func (h *dqHeap) swap(i, j int) {
-	h.items[i], h.items[j] = h.items[j], h.items[i]
-	h.items[i].s.idx[h.kind] = i
-	h.items[j].s.idx[h.kind] = j
+// place puts e at position i and records i in its deque.
+func (h *dqHeap) place(i int, e heapEntry) {
+	h.items[i] = e
+	e.dq.s.idx[h.kind] = i
 }
 
-func (h *dqHeap) up(i int) {
+// up moves the entry at i towards the root while its key is smaller than
+// its parent's, and returns where it ends.
+func (h *dqHeap) up(i int) int {
+	e := h.items[i]
 	for i > 0 {
 		p := (i - 1) / 2
-		if !h.less(i, p) {
-			return
+		if e.at >= h.items[p].at {
+			break
 		}
-		h.swap(i, p)
+		h.place(i, h.items[p])
 		i = p
 	}
+	h.place(i, e)
+	return i
 }
 
+// down moves the entry at i towards the leaves while a child's key is
+// smaller.
 func (h *dqHeap) down(i int) {
-	n := len(h.items)
+	e, n := h.items[i], len(h.items)
 	for {
-		l := 2*i + 1
-		if l >= n {
-			return
+		m := 2*i + 1
+		if m >= n {
+			break
 		}
-		m := l
-		if r := l + 1; r < n && h.less(r, l) {
+		if r := m + 1; r < n && h.items[r].at < h.items[m].at {
 			m = r
 		}
-		if !h.less(m, i) {
-			return
+		if h.items[m].at >= e.at {
+			break
 		}
-		h.swap(i, m)
+		h.place(i, h.items[m])
 		i = m
 	}
+	h.place(i, e)
 }
 
 // set puts dq in the heap with key at, or moves it there.
@@ -194,13 +207,12 @@ func (h *dqHeap) set(dq *deque, at int64) {
 	}
 	dq.s.at[h.kind] = at
 	if i < 0 {
-		dq.s.idx[h.kind] = len(h.items)
-		h.items = append(h.items, dq)
+		h.items = append(h.items, heapEntry{at: at, dq: dq})
 		h.up(len(h.items) - 1)
 		return
 	}
-	h.up(i)
-	h.down(dq.s.idx[h.kind])
+	h.items[i].at = at
+	h.down(h.up(i))
 }
 
 // remove takes dq out of the heap if it is there.
@@ -209,16 +221,14 @@ func (h *dqHeap) remove(dq *deque) {
 	if i < 0 {
 		return
 	}
-	last := len(h.items) - 1
-	if i != last {
-		h.swap(i, last)
-	}
-	h.items[last] = nil
-	h.items = h.items[:last]
 	dq.s.idx[h.kind] = -1
+	last := len(h.items) - 1
+	moved := h.items[last]
+	h.items[last] = heapEntry{}
+	h.items = h.items[:last]
 	if i != last {
-		h.up(i)
-		h.down(h.items[i].s.idx[h.kind])
+		h.items[i] = moved
+		h.down(h.up(i))
 	}
 }
 
@@ -227,7 +237,7 @@ func (h *dqHeap) top() *deque {
 	if len(h.items) == 0 {
 		return nil
 	}
-	return h.items[0]
+	return h.items[0].dq
 }
 
 // mono turns t into nanoseconds since the accumulator's epoch, keeping the
