@@ -418,7 +418,12 @@ func (a *Accumulator) setReady(dq *deque, ready bool) {
 func (a *Accumulator) setDepth(dq *deque) {
 	if n := int32(len(dq.batches)); dq.depth.Load() != n {
 		dq.depth.Store(n)
-		dq.tq.loadDirty.Store(true)
+		// Appenders and the sender both get here: a store to a flag
+		// already set would still take its cache line from the other
+		// core, on every batch.
+		if !dq.tq.loadDirty.Load() {
+			dq.tq.loadDirty.Store(true)
+		}
 	}
 }
 
