@@ -74,8 +74,8 @@ func (a *Accumulator) Ready(leaders Leaders, now time.Time, load LoadFunc) Ready
 			dq = dq.s.next
 		}
 	}
-	if dq := a.due.top(); dq != nil {
-		res.NextCheck = time.Duration(dq.s.at[dueHeap] - nowm) // > 0: popDue took what was due
+	if dq, at := a.due.top(); dq != nil {
+		res.NextCheck = time.Duration(at - nowm) // > 0: popDue took what was due
 	}
 	res.NextExpiry = a.nextExpiryLocked(now)
 	if load != nil {
@@ -106,11 +106,11 @@ func (a *Accumulator) NextExpiry(now time.Time) time.Duration {
 
 // nextExpiryLocked reads the expiry heap; smu is held.
 func (a *Accumulator) nextExpiryLocked(now time.Time) time.Duration {
-	dq := a.exp.top()
+	dq, at := a.exp.top()
 	if dq == nil {
 		return 0
 	}
-	return a.untilExpiry(a.epoch.Add(time.Duration(dq.s.at[expHeap])), now)
+	return a.untilExpiry(a.epoch.Add(time.Duration(at)), now)
 }
 
 // untilExpiry turns the creation time of the oldest queued first batch into
@@ -294,7 +294,7 @@ func (a *Accumulator) Expire(now time.Time) []*Batch {
 	a.sync(nil, nowm)
 	limit := nowm - int64(a.cfg.DeliveryTimeout)
 	var out []*Batch
-	for dq := a.exp.top(); dq != nil && dq.s.at[expHeap] <= limit; dq = a.exp.top() {
+	for dq, at := a.exp.top(); dq != nil && at <= limit; dq, at = a.exp.top() {
 		dq.mu.Lock()
 		for len(dq.batches) > 0 {
 			b := dq.batches[0]

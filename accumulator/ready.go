@@ -88,7 +88,6 @@ type dqSched struct {
 	next, prev *deque    // neighbours on ring
 	ready      bool      // counted in ring.ready
 	idx        [2]int    // position in the due and expiry heaps, -1 when absent
-	at         [2]int64  // keys in those heaps (nanoseconds since Accumulator.epoch)
 }
 
 // nodeRing is the circular list of a node's active deques; guarded by
@@ -134,23 +133,23 @@ func (r *nodeRing) remove(dq *deque) {
 	dq.s.ring, dq.s.next, dq.s.prev = nil, nil, nil
 }
 
-// Heap kinds, indexing dqSched.idx and dqSched.at.
+// Heap kinds, indexing dqSched.idx.
 const (
 	dueHeap = iota
 	expHeap
 )
 
-// dqHeap is an indexed min-heap of deques by dqSched.at[kind]. Each entry
-// carries its key, so sifting compares keys without loading the deques
-// (with thousands of partitions each deque is a cache miss); only the
-// entries that move are written back to their deque's index.
+// dqHeap is an indexed min-heap of deques by a key in nanoseconds since
+// Accumulator.epoch. The key lives in the entry only, so sifting compares
+// keys without loading the deques (with thousands of partitions each deque
+// is a cache miss); only the entries that move are written back to their
+// deque's index (dqSched.idx[kind]).
 type dqHeap struct {
 	kind  int
 	items []heapEntry
 }
 
-// heapEntry is one deque in a dqHeap and its key, a copy of
-// dq.s.at[kind].
+// heapEntry is one deque in a dqHeap and its key.
 type heapEntry struct {
 	at int64
 	dq *deque
@@ -202,10 +201,9 @@ func (h *dqHeap) down(i int) {
 // set puts dq in the heap with key at, or moves it there.
 func (h *dqHeap) set(dq *deque, at int64) {
 	i := dq.s.idx[h.kind]
-	if i >= 0 && dq.s.at[h.kind] == at {
+	if i >= 0 && h.items[i].at == at {
 		return
 	}
-	dq.s.at[h.kind] = at
 	if i < 0 {
 		h.items = append(h.items, heapEntry{at: at, dq: dq})
 		h.up(len(h.items) - 1)
@@ -232,12 +230,12 @@ func (h *dqHeap) remove(dq *deque) {
 	}
 }
 
-// top returns the deque with the smallest key, or nil.
-func (h *dqHeap) top() *deque {
+// top returns the deque with the smallest key and that key, or nil.
+func (h *dqHeap) top() (*deque, int64) {
 	if len(h.items) == 0 {
-		return nil
+		return nil, 0
 	}
-	return h.items[0].dq
+	return h.items[0].dq, h.items[0].at
 }
 
 // mono turns t into nanoseconds since the accumulator's epoch, keeping the
@@ -430,7 +428,7 @@ func (a *Accumulator) setDepth(dq *deque) {
 // popDue files again every deque whose linger or backoff has passed. smu
 // is held.
 func (a *Accumulator) popDue(now int64) {
-	for dq := a.due.top(); dq != nil && dq.s.at[dueHeap] <= now; dq = a.due.top() {
+	for dq, at := a.due.top(); dq != nil && at <= now; dq, at = a.due.top() {
 		dq.mu.Lock()
 		a.fileLocked(dq, now)
 		dq.mu.Unlock() // filed as ready, or due later: the loop ends
