@@ -3,7 +3,6 @@ package clients
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/bits"
 	"os"
@@ -46,18 +45,18 @@ type tributaryClient struct {
 
 func startTributary(c Config, futures bool) (*tributaryClient, error) {
 	s := c.Scenario
-	var logTo io.Writer = io.Discard
+	logs := slog.DiscardHandler
 	if path := os.Getenv("BENCH_TRIBUTARY_LOG"); path != "" { // a debug log of the producer, to diagnose a run
 		f, err := os.Create(path)
 		if err != nil {
 			return nil, err
 		}
-		logTo = f // left open for the child's life
+		logs = slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug}) // f stays open for the child's life
 	}
 	opts := []producer.Option{
 		producer.WithBootstrapServers(c.Brokers...),
 		producer.WithClientID("bench"),
-		producer.WithLogger(slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+		producer.WithLogger(slog.New(logs)),
 	}
 	if !c.Defaults {
 		opts = append(opts,
