@@ -155,9 +155,9 @@ func (r *Result) FinishDetached(err error) {
 }
 
 // Handle is one record's link to its batch Result, the producer's Future
-// holds it. Append returns it (AppendResult.Handle), and it never changes afterwards,
-// so it is safe for concurrent use by any goroutine that got it from the
-// appending goroutine once Append returned.
+// holds it. Append returns it (AppendResult.Handle), and it never changes
+// afterwards, so it is safe for concurrent use by any goroutine that got it
+// from the appending goroutine once Append returned.
 type Handle struct {
 	res   *Result
 	index int32
@@ -182,8 +182,8 @@ func (h *Handle) Result() (*Result, int32) {
 // the completer last read on another core, so its size is that record's
 // share of the lines that move between cores (keyed-10k in bench/: this
 // store was 18 % of the CPU at 40 bytes, and the append path 8 % cheaper
-// at 32). The record's link to its result
-// is AppendResult.Handle, not kept here.
+// at 32). The record's link to its result is AppendResult.Handle, not
+// kept here.
 type Thunk struct {
 	Ack       any   // the producer's per-record callback, or nil; opaque here, but a thunk with no Ack is not kept (Batch.Thunks)
 	Timestamp int64 // the record's timestamp in milliseconds
