@@ -283,11 +283,11 @@ func (s *Sender) sendReady(now time.Time) (time.Duration, <-chan struct{}) {
 	}
 	wait = sooner(wait, s.expireInFlight(now))
 	if q, ok := s.cfg.Producer.(queueAborter); ok {
-		if err := q.AbortQueued(); err != nil {
+		q.FailQueued(func(err error) {
 			for _, b := range s.acc.AbortAll() {
 				s.fail(b, err)
 			}
-		}
+		})
 	}
 	if s.cfg.Producer != nil && !s.cfg.Producer.Ready(s.total) {
 		if err := s.cfg.Producer.Err(); err != nil {

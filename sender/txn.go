@@ -109,6 +109,12 @@ type TxnManager struct {
 
 	op     chan struct{} // one transactional call at a time; a semaphore that honours ctx
 	sendMu sync.RWMutex  // read-held by Send while it appends; write-held to leave IN_TRANSACTION
+	// endMu is held by the sender while it fails the queued batches of an
+	// aborting or abortable transaction (FailQueued), and by finish, which
+	// ends the transaction: the sender cannot read ABORTING, see the
+	// transaction end and the next one's records queued, and then fail
+	// those. Taken before mu.
+	endMu sync.Mutex
 
 	mu      sync.Mutex
 	state   TxnState                // guarded by mu

@@ -18,7 +18,12 @@ var (
 
 // queueAborter is implemented by a ProducerState that may need every
 // queued batch failed with an error (an aborting or failed transaction).
-type queueAborter interface{ AbortQueued() error }
+type queueAborter interface {
+	// FailQueued calls fail with that error, if there is one now, and
+	// keeps the state from moving on until fail returns, so that what fail
+	// finds queued belongs to the state that asked for it.
+	FailQueued(fail func(error))
+}
 
 // produceVersioner is implemented by a ProducerState that limits the
 // Produce version to use.
@@ -62,6 +67,17 @@ func (t *TxnManager) AbortQueued() error {
 		return t.lastErr
 	}
 	return nil
+}
+
+// FailQueued implements queueAborter: fail runs with AbortQueued's error
+// while the transaction cannot end (endMu), so a transaction begun after
+// the abort never loses its records to it.
+func (t *TxnManager) FailQueued(fail func(error)) {
+	t.endMu.Lock()
+	defer t.endMu.Unlock()
+	if err := t.AbortQueued(); err != nil {
+		fail(err)
+	}
 }
 
 // ProduceVersion caps Produce at v11 unless transaction version 2 is on:

@@ -304,6 +304,8 @@ func (t *TxnManager) bumpEpoch(ctx context.Context, op string) error {
 // finish returns to READY after a commit or abort, forgetting the
 // transaction's partitions.
 func (t *TxnManager) finish() {
+	t.endMu.Lock()
+	defer t.endMu.Unlock()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.state == TxnStateFatalError {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -286,4 +287,35 @@ func TestTxnCloseStopsRetries(t *testing.T) {
 		t.Fatal("InitTransactions kept retrying after Close")
 	}
 	assert.Equal(t, TxnStateUninitialized, m.State())
+}
+
+// TestTxnCannotEndWhileQueuedBatchesFail: the sender fails an aborting
+// transaction's queued batches inside FailQueued, and the transaction
+// cannot end (finish) until that is done. Without the guard the sender
+// could read ABORTING, the abort could finish and the next transaction's
+// records be queued, and the sender would then fail those with
+// ErrTxnAborted (seen once in CI in TestTxnFailedRecordMakesCommitAbortable).
+func TestTxnCannotEndWhileQueuedBatchesFail(t *testing.T) {
+	m := newTestTxn(t)
+	force(m, TxnStateAborting)
+	ended := make(chan struct{})
+	calls := 0
+	m.FailQueued(func(err error) {
+		calls++
+		assert.ErrorIs(t, err, ErrTxnAborted)
+		go func() { m.finish(); close(ended) }()
+		// finish must wait for this call. Give it every chance to run: it
+		// can never succeed while the guard holds, and without the guard
+		// it gets through well within these yields.
+		for range 10000 {
+			runtime.Gosched()
+			if m.State() != TxnStateAborting {
+				t.Fatal("the transaction ended while its queued batches were failing")
+			}
+		}
+	})
+	assert.Equal(t, 1, calls)
+	<-ended
+	assert.Equal(t, TxnStateReady, m.State())
+	m.FailQueued(func(error) { t.Error("a READY transaction has nothing to fail") })
 }
